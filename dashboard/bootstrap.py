@@ -1,0 +1,54 @@
+"""First start: schema, built-in indicators, and the demo province if the database is empty."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import Engine, text
+
+from . import store
+from .database import is_up_to_date, set_meta, upgrade
+
+log = logging.getLogger(__name__)
+
+DEMO_SOURCE = "demo:hai-phong-2025"
+
+
+def prepare_database(engine: Engine, load_demo: bool = True) -> bool:
+    """Upgrade the schema, make sure the catalogue's indicators exist, and fill an empty
+    database with the demo province. Returns True if the demo was loaded now."""
+    if not is_up_to_date(engine):
+        upgrade(engine)
+    with engine.connect() as conn:
+        has_indicators = conn.execute(text("SELECT COUNT(*) FROM indicators")).scalar_one() > 0
+        has_units = conn.execute(text("SELECT COUNT(*) FROM units")).scalar_one() > 0
+    if not has_indicators:
+        with store.write_transaction(engine) as conn:
+            store.load_builtin_indicators(conn)
+    if load_demo and not has_units:
+        load_demo_province(engine)
+        return True
+    return False
+
+
+def load_demo_province(engine: Engine, user: str | None = None) -> dict[str, int]:
+    """(Re)load the illustrative Hải Phòng province in one transaction. Idempotent: the
+    generator is deterministic and every row is keyed, so a second run replaces each row
+    with itself."""
+    from .demo import build_demo  # the generator pulls in geopandas: only when needed
+
+    demo = build_demo()
+    counts: dict[str, int] = {}
+    with store.write_transaction(engine) as conn:
+        store.load_builtin_indicators(conn)
+        counts["units"] = sum(store.upsert_units(conn, demo.units))
+        counts["facilities"] = sum(store.upsert_facilities(conn, demo.facilities))
+        store.rebuild_hierarchy(conn)
+        counts["targets"] = sum(store.upsert_targets(conn, demo.targets))
+        load_id = store.record_load(conn, kind="values", source_file=DEMO_SOURCE,
+                                    checksum=store.frame_checksum(demo.values), user=user, is_demo=True)
+        added, replaced = store.upsert_values(conn, demo.values, load_id)
+        store.finish_load(conn, load_id, added, replaced)
+        counts["values"] = added + replaced
+        set_meta(conn, "demo_seed", "hai-phong-2025")
+    log.info("demo province loaded: %s", counts)
+    return counts

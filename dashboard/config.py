@@ -1,0 +1,124 @@
+"""Settings read from the environment, checked once, with messages a user can act on.
+
+Every variable is optional; the defaults give the embedded SQLite database and a
+per-process cache, so ``python app.py`` works on a fresh machine.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DB_PATH = Path("data") / "dashboard.db"
+LANGUAGES = ("vi", "en")
+CACHE_TYPES = ("SimpleCache", "RedisCache", "FileSystemCache", "NullCache")
+
+
+class ConfigError(ValueError):
+    """A configuration value is unusable. The message names the variable, in Vietnamese and English."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    host: str = "127.0.0.1"
+    port: int = 8050
+    debug: bool = False
+    cache_type: str = "SimpleCache"
+    cache_redis_url: str | None = None
+    cache_dir: str | None = None
+    cache_timeout: int = 3600
+    default_lang: str = "vi"
+    load_demo: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _bad(name: str, value: str, vi: str, en: str) -> ConfigError:
+    return ConfigError(f"Biến môi trường {name}={value!r}: {vi} / {name}={value!r}: {en}")
+
+
+def _int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _bad(name, raw, "phải là số nguyên", "must be an integer") from None
+    if not lo <= value <= hi:
+        raise _bad(name, raw, f"phải nằm trong khoảng {lo}–{hi}", f"must be between {lo} and {hi}")
+    return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise _bad(name, raw, "phải là true hoặc false", "must be true or false")
+
+
+def normalise_database_url(raw: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://) and pin psycopg 3 as the driver."""
+    url = raw.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise _bad("DATABASE_URL", raw, "không phải địa chỉ cơ sở dữ liệu hợp lệ",
+                   "is not a valid database URL") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise _bad("DATABASE_URL", raw, "chỉ hỗ trợ sqlite hoặc postgresql",
+                   "only sqlite and postgresql are supported")
+    if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() != "psycopg":
+        raise _bad("DATABASE_URL", raw, "PostgreSQL cần trình điều khiển psycopg (postgresql+psycopg://)",
+                   "PostgreSQL needs the psycopg driver (postgresql+psycopg://)")
+    return url
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    raw_url = env.get("DATABASE_URL", "").strip()
+    if raw_url:
+        database_url = normalise_database_url(raw_url)
+    else:
+        database_url = f"sqlite:///{(Path.cwd() / DEFAULT_DB_PATH).as_posix()}"
+
+    lang = env.get("DASHBOARD_LANG", "vi").strip() or "vi"
+    if lang not in LANGUAGES:
+        raise _bad("DASHBOARD_LANG", lang, "chỉ nhận vi hoặc en", "must be vi or en")
+
+    redis_url = env.get("CACHE_REDIS_URL", "").strip() or env.get("REDIS_URL", "").strip() or None
+    cache_type = env.get("CACHE_TYPE", "").strip() or ("RedisCache" if redis_url else "SimpleCache")
+    if cache_type not in CACHE_TYPES:
+        raise _bad("CACHE_TYPE", cache_type, "chỉ nhận " + ", ".join(CACHE_TYPES),
+                   "must be one of " + ", ".join(CACHE_TYPES))
+    if cache_type == "RedisCache" and not redis_url:
+        raise _bad("CACHE_TYPE", cache_type, "cần đặt CACHE_REDIS_URL (ví dụ redis://127.0.0.1:6379/0)",
+                   "needs CACHE_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+
+    return Settings(
+        database_url=database_url,
+        host=env.get("HOST", "127.0.0.1").strip() or "127.0.0.1",
+        port=_int(env, "PORT", 8050, 1, 65535),
+        debug=_bool(env, "DASHBOARD_DEBUG", False),
+        cache_type=cache_type,
+        cache_redis_url=redis_url,
+        cache_dir=env.get("CACHE_DIR", "").strip() or None,
+        cache_timeout=_int(env, "CACHE_TIMEOUT", 3600, 0, 30 * 24 * 3600),
+        default_lang=lang,
+        load_demo=_bool(env, "LOAD_DEMO", True),
+    )

@@ -1,0 +1,374 @@
+"""The read side every view uses: cached figures with names, targets and statuses.
+
+Data flows one way: SQL (queries/) -> frame (aggregation) -> figures here -> figure and
+layout (layouts/), the JSON API and the exports. All of them call these functions, so the
+map, the table, the API and ``dashboard export`` agree to the last digit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+
+from . import aggregation, progress, sql
+from .cache import memoized
+from .config import load_settings
+from .database import data_version, engine_for
+from .periods import Period, PeriodError, add_months, parse_period
+
+LEVELS = ("province", "district", "commune", "facility")
+PACE_WINDOW = 6
+
+_engine: Engine | None = None
+
+
+class UnknownIndicator(LookupError):
+    pass
+
+
+class UnknownUnit(LookupError):
+    pass
+
+
+def set_engine(engine: Engine | None) -> None:
+    """Point the read side at another database (tests, the CLI's --database)."""
+    global _engine
+    _engine = engine
+
+
+def engine() -> Engine:
+    return _engine if _engine is not None else engine_for(load_settings().database_url)
+
+
+def version() -> int:
+    with engine().connect() as conn:
+        return data_version(conn)
+
+
+def _url() -> str:
+    return engine().url.render_as_string(hide_password=False)
+
+
+def _cached(fn):
+    """Memoise on the data version and the database, so two databases never share entries."""
+    inner = memoized(version, name=f"{fn.__module__}.{fn.__qualname__}")(lambda url, *args: fn(*args))
+
+    def wrapper(*args):
+        return inner(_url(), *args)
+
+    wrapper.__name__ = fn.__name__
+    wrapper.__doc__ = fn.__doc__
+    wrapper.uncached = fn
+    return wrapper
+
+
+# --- catalogue ----------------------------------------------------------------------------
+
+@_cached
+def indicators() -> pd.DataFrame:
+    with engine().connect() as conn:
+        frame = sql.fetch_df(conn, "indicators")
+        scopes = sql.fetch_df(conn, "indicator_scopes")
+    frame["higher_is_better"] = frame["higher_is_better"].astype(bool)
+    kinds = scopes.groupby("indicator_code")["entity_kind"].apply(tuple)
+    frame["reported_by"] = frame["code"].map(kinds).map(lambda v: v if isinstance(v, tuple) else ())
+    return frame.set_index("code", drop=False)
+
+
+def indicator(code: str) -> dict:
+    table = indicators()
+    if code not in table.index:
+        raise UnknownIndicator(
+            f"Không có chỉ tiêu {code!r} / unknown indicator {code!r}; "
+            f"có / known: {', '.join(table.index)}")
+    return table.loc[code].to_dict()
+
+
+def headline_codes() -> list[str]:
+    table = indicators()
+    heads = table[table["headline"].notna()].sort_values("headline")
+    return list(heads["code"])
+
+
+def name_of_indicator(code: str, lang: str, short: bool = False) -> str:
+    ind = indicator(code)
+    if short:
+        return ind.get(f"short_{lang}") or ind.get(f"name_{lang}") or ind["name_vi"]
+    return ind.get(f"name_{lang}") or ind["name_vi"]
+
+
+@_cached
+def units() -> pd.DataFrame:
+    with engine().connect() as conn:
+        frame = sql.fetch_df(conn, "units")
+    frame["code"] = frame["code"].astype(str)
+    return frame.set_index("code", drop=False)
+
+
+@_cached
+def facilities() -> pd.DataFrame:
+    with engine().connect() as conn:
+        frame = sql.fetch_df(conn, "facilities")
+    frame["code"] = frame["code"].astype(str)
+    return frame.set_index("code", drop=False)
+
+
+@_cached
+def targets() -> pd.DataFrame:
+    with engine().connect() as conn:
+        return sql.fetch_df(conn, "targets")
+
+
+@_cached
+def ancestry() -> dict[str, list[tuple[str, str]]]:
+    """For every unit and facility, [(code, level), ...] from itself up to the province."""
+    with engine().connect() as conn:
+        frame = sql.fetch_df(conn, "entity_ancestors")
+    frame = frame.sort_values(["entity_code", "depth"])
+    return {str(code): list(zip(g["ancestor_code"].astype(str), g["ancestor_level"]))
+            for code, g in frame.groupby("entity_code", sort=False)}
+
+
+def ancestors(code: str) -> list[tuple[str, str]]:
+    """[(code, level), ...] from the entity itself up to the province."""
+    return ancestry().get(code, [])
+
+
+def entity(code: str) -> dict:
+    """A unit or a facility as a dict with code, name, level, parent_code."""
+    u = units()
+    if code in u.index:
+        return u.loc[code].to_dict()
+    f = facilities()
+    if code in f.index:
+        row = f.loc[code].to_dict()
+        return {**row, "level": "facility", "parent_code": row["unit_code"]}
+    raise UnknownUnit(f"Không có đơn vị {code!r} / unknown unit or facility {code!r}")
+
+
+def root_code() -> str:
+    """The province: the unit without a parent that is valid today (the newest if several)."""
+    u = units()
+    roots = u[(u["level"] == "province") & u["parent_code"].isna()]
+    if roots.empty:
+        raise UnknownUnit("Chưa có đơn vị hành chính nào / no units loaded")
+    current = roots[roots["valid_to"].isna()]
+    return str((current if not current.empty else roots).sort_values("code")["code"].iloc[0])
+
+
+@_cached
+def latest_month(indicator_code: str | None = None) -> str | None:
+    with engine().connect() as conn:
+        if indicator_code is None:
+            return sql.fetch_value(conn, "latest_month_all")
+        return sql.fetch_value(conn, "latest_month", indicator=indicator_code)
+
+
+@_cached
+def months(indicator_code: str) -> list[str]:
+    with engine().connect() as conn:
+        return [str(m) for m in sql.fetch_df(conn, "months_with_data", indicator=indicator_code)["period"]]
+
+
+@_cached
+def is_demo() -> bool:
+    """True while any stored value comes from the illustrative demo load."""
+    with engine().connect() as conn:
+        return bool(sql.fetch_value(conn, "demo_rows", yes=True))
+
+
+@_cached
+def data_loads() -> pd.DataFrame:
+    with engine().connect() as conn:
+        return sql.fetch_df(conn, "data_loads")
+
+
+# --- periods ------------------------------------------------------------------------------
+
+def resolve_period(label: str | None, indicator_code: str | None = None) -> Period:
+    """The period to show: the one asked for, or the latest month with data. Raises PeriodError."""
+    if not label:
+        last = latest_month(indicator_code) or latest_month()
+        if last is None:
+            raise PeriodError("Chưa có số liệu / no data loaded yet")
+        return parse_period(last)
+    return parse_period(label)
+
+
+def effective_period(period: Period, indicator_code: str) -> Period:
+    """A year or quarter still in progress ends at the last month with data."""
+    return period.clipped_to(latest_month(indicator_code))
+
+
+# --- figures ------------------------------------------------------------------------------
+
+@_cached
+def rollup(indicator_code: str, period_label: str, level: str) -> pd.DataFrame:
+    ind = indicator(indicator_code)
+    period = effective_period(parse_period(period_label), indicator_code)
+    with engine().connect() as conn:
+        return aggregation.rollup(conn, indicator_code, ind["time_agg"], period, level)
+
+
+@_cached
+def monthly_by_level(indicator_code: str, level: str, start: str, end: str) -> pd.DataFrame:
+    with engine().connect() as conn:
+        frame = sql.fetch_df(conn, "rollup_monthly", indicator=indicator_code, level=level, start=start, end=end)
+    if not frame.empty:
+        frame["code"] = frame["code"].astype(str)
+        frame["period"] = frame["period"].astype(str)
+    return frame
+
+
+@_cached
+def series(indicator_code: str, code: str, start: str, end: str) -> pd.DataFrame:
+    with engine().connect() as conn:
+        return aggregation.monthly_series(conn, indicator_code, code, start, end)
+
+
+@_cached
+def not_reported(indicator_code: str, code: str, period_label: str) -> list[str]:
+    period = effective_period(parse_period(period_label), indicator_code)
+    with engine().connect() as conn:
+        return aggregation.not_reported(conn, indicator_code, code, period)
+
+
+def pick_target(table: pd.DataFrame, chain: list[tuple[str, str]], as_of: str) -> progress.Target | None:
+    """The target that applies to an entity whose ancestor chain (itself first) is `chain`:
+    its own, else its nearest ancestor's. Among one scope's targets, the earliest deadline
+    not yet passed at `as_of`, else the latest one. `table` holds one indicator's targets."""
+    for anc, _level in chain:
+        own = table[table["scope_code"] == anc]
+        if own.empty:
+            continue
+        upcoming = own[own["deadline"] >= as_of].sort_values("deadline")
+        row = upcoming.iloc[0] if not upcoming.empty else own.sort_values("deadline").iloc[-1]
+        return progress.Target(value=float(row["value"]), deadline=str(row["deadline"]),
+                               source=str(row["source"] or ""))
+    return None
+
+
+def resolve_target(indicator_code: str, code: str, as_of: str) -> progress.Target | None:
+    table = targets()
+    return pick_target(table[table["indicator_code"] == indicator_code], ancestors(code) or [(code, "")], as_of)
+
+
+def _observations(frame: pd.DataFrame) -> list[progress.Observation]:
+    return [progress.Observation(month=str(r.period), numerator=float(r.numerator), denominator=float(r.denominator))
+            for r in frame.itertuples() if pd.notna(r.numerator)]
+
+
+def units_at(level: str, parent: str | None, period: Period) -> pd.DataFrame:
+    """The units (or facilities) of `level` beneath `parent`, valid at some point of `period`."""
+    if level == "facility":
+        frame = facilities()[["code", "name", "unit_code"]].rename(columns={"unit_code": "parent_code"})
+        frame = frame.assign(level="facility")
+    else:
+        u = units()
+        vf = u["valid_from"].map(lambda d: None if pd.isna(d) else f"{d.year:04d}-{d.month:02d}"
+                                 if hasattr(d, "year") else str(d)[:7])
+        vt = u["valid_to"].map(lambda d: None if pd.isna(d) else f"{d.year:04d}-{d.month:02d}"
+                               if hasattr(d, "year") else str(d)[:7])
+        valid = (vf.isna() | (vf <= period.end)) & (vt.isna() | (vt >= period.start))
+        frame = u[(u["level"] == level) & valid][["code", "name", "parent_code", "level"]]
+    if parent:
+        tree = ancestry()
+        inside = [c for c in frame["code"] if any(a == parent for a, _ in tree.get(c, ()))]
+        frame = frame[frame["code"].isin(inside)]
+    return frame.reset_index(drop=True)
+
+
+FIGURE_COLUMNS = ["code", "name", "level", "parent_code", "numerator", "denominator", "value", "target",
+                  "deadline", "target_source", "status", "reported", "expected", "completeness",
+                  "gap_points", "gap_units", "needed_pace", "actual_pace", "projected_value",
+                  "projected_month", "flags", "last_month"]
+
+
+@_cached
+def figures(indicator_code: str, period_label: str, level: str, parent: str | None = None) -> pd.DataFrame:
+    """Every unit of `level` under `parent` for one indicator and period: the sums, the value,
+    the target that applies, progress against it and reporting completeness. Units where
+    nobody reported keep NaN figures and the status 'no_data'."""
+    if level not in LEVELS:
+        raise ValueError(f"Cấp không hợp lệ {level!r} / invalid level {level!r}")
+    ind = indicator(indicator_code)
+    period = effective_period(parse_period(period_label), indicator_code)
+    frame = units_at(level, parent, period)
+    sums = rollup(indicator_code, period_label, level)
+    frame = frame.merge(sums, on="code", how="left")
+    frame["reported"] = frame["reported"].fillna(0).astype(int)
+    frame["expected"] = frame["expected"].fillna(0).astype(int)
+
+    as_of = period.end
+    history = monthly_by_level(indicator_code, level, add_months(as_of, -24), as_of)
+    by_code = {code: g for code, g in history.groupby("code")} if not history.empty else {}
+    tree = ancestry()
+    all_targets = targets()
+    own_targets = all_targets[all_targets["indicator_code"] == indicator_code]
+    out = []
+    for row in frame.itertuples(index=False):
+        target = pick_target(own_targets, tree.get(row.code) or [(row.code, level)], as_of)
+        obs = _observations(by_code[row.code]) if row.code in by_code else []
+        prog = progress.evaluate(obs, target, as_of, higher_is_better=ind["higher_is_better"])
+        status = prog.status
+        value = row.value
+        if row.reported == 0 or pd.isna(value):
+            status = "no_data"
+        elif target is not None and prog.status != "no_target":
+            met = value >= target.value if ind["higher_is_better"] else value <= target.value
+            if met:
+                status = "achieved"
+        gap_points = None
+        gap_units = None
+        if target is not None and pd.notna(value):
+            gap_points = (target.value - value) if ind["higher_is_better"] else (value - target.value)
+            if pd.notna(row.denominator) and row.denominator:
+                gap_units = (target.value / 100.0 * row.denominator - row.numerator) if ind["higher_is_better"] \
+                    else (row.numerator - target.value / 100.0 * row.denominator)
+        out.append({
+            "target": target.value if target else np.nan,
+            "deadline": target.deadline if target else None,
+            "target_source": target.source if target else None,
+            "status": status,
+            "gap_points": gap_points, "gap_units": gap_units,
+            "needed_pace": prog.needed_pace, "actual_pace": prog.actual_pace,
+            "projected_value": prog.projected_value, "projected_month": prog.projected_month,
+            "flags": ",".join(prog.flags),
+        })
+    extra = pd.DataFrame(out, index=frame.index, columns=["target", "deadline", "target_source", "status",
+                                                          "gap_points", "gap_units", "needed_pace", "actual_pace",
+                                                          "projected_value", "projected_month", "flags"])
+    frame = pd.concat([frame, extra], axis=1)
+    for col in ("gap_points", "gap_units", "needed_pace", "actual_pace", "projected_value", "target"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    return frame[FIGURE_COLUMNS]
+
+
+@dataclass(frozen=True)
+class Headline:
+    indicator: dict
+    period: Period
+    code: str
+    row: dict
+    sparkline: pd.DataFrame
+    progress: progress.Progress
+    as_of: str | None
+
+
+@_cached
+def headline(indicator_code: str, period_label: str, code: str) -> Headline:
+    """One headline card: the figure of `code` for the period, its 12-month trend and progress."""
+    period = effective_period(parse_period(period_label), indicator_code)
+    level = entity(code)["level"]
+    table = figures(indicator_code, period_label, level)
+    row = table[table["code"] == code]
+    row = row.iloc[0].to_dict() if not row.empty else {c: np.nan for c in FIGURE_COLUMNS} | {"code": code, "status": "no_data"}
+    spark = series(indicator_code, code, add_months(period.end, -11), period.end)
+    longer = series(indicator_code, code, add_months(period.end, -23), period.end)
+    ind = indicator(indicator_code)
+    target = resolve_target(indicator_code, code, period.end)
+    prog = progress.evaluate(_observations(longer), target, period.end, higher_is_better=ind["higher_is_better"])
+    return Headline(indicator=ind, period=period, code=code, row=row, sparkline=spark, progress=prog,
+                    as_of=latest_month(indicator_code))

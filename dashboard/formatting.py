@@ -1,0 +1,63 @@
+"""Numbers and dates the way Vietnamese documents write them: 1.165.558 and 85,3 %.
+
+English uses 1,165,558 and 85.3%. Babel supplies the separators of each locale.
+"""
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel.numbers import format_decimal
+
+NBSP = "\u00a0"
+_LOCALES = {"vi": "vi_VN", "en": "en_US"}
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def number(value, decimals: int = 0, lang: str = "vi", missing: str = "—") -> str:
+    """1165558 -> '1.165.558' (vi) / '1,165,558' (en)."""
+    if _missing(value):
+        return missing
+    pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
+    # Round half up, as people do by hand (Babel alone would round 3.25 to 3.2).
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = abs(rounded)  # no '-0'
+    return format_decimal(rounded, format=pattern, locale=_LOCALES.get(lang, "vi_VN"))
+
+
+def percent(value, decimals: int = 1, lang: str = "vi", missing: str = "—") -> str:
+    """85.31 -> '85,3 %' (vi, with a no-break space) / '85.3%' (en). Value is already in percent."""
+    if _missing(value):
+        return missing
+    body = number(value, decimals, lang)
+    return f"{body}{NBSP}%" if lang == "vi" else f"{body}%"
+
+
+def points(value, decimals: int = 1, lang: str = "vi", missing: str = "—") -> str:
+    """Percentage points: '12,4 điểm %' / '12.4 pts'."""
+    if _missing(value):
+        return missing
+    body = number(value, decimals, lang)
+    return f"{body}{NBSP}điểm{NBSP}%" if lang == "vi" else f"{body}{NBSP}pts"
+
+
+def compact(value, lang: str = "vi", missing: str = "—") -> str:
+    """Large money amounts: 12 345 000 000 -> '12,3 tỷ' (vi) / '12.3 bn' (en)."""
+    if _missing(value):
+        return missing
+    steps = [(1e9, "tỷ", "bn"), (1e6, "triệu", "m")]
+    for size, vi, en in steps:
+        if abs(value) >= size:
+            return f"{number(value / size, 1, lang)}{NBSP}{vi if lang == 'vi' else en}"
+    return number(value, 0, lang)
+
+
+def month(month_str: str | None, missing: str = "—") -> str:
+    """'2026-10' -> '10/2026'."""
+    if not month_str:
+        return missing
+    return f"{month_str[5:7]}/{month_str[:4]}"

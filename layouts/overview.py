@@ -1,0 +1,172 @@
+"""Overview (/): the four headline indicators against the plan's targets."""
+from __future__ import annotations
+
+import logging
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import figures
+from dashboard import formatting as fmt
+from dashboard.i18n import lang_or_default, t
+from dashboard.periods import PeriodError, parse_period, period_label
+from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, shell, status_badge
+
+dash.register_page(__name__, path="/", name="overview", title="Tổng quan — Dashboard chỉ đạo điều hành")
+
+log = logging.getLogger(__name__)
+
+
+def reporter_word(ind: dict, lang: str) -> str:
+    kinds = tuple(ind.get("reported_by") or ())
+    if len(kinds) == 1:
+        return t(f"kind_{kinds[0]}", lang)
+    if kinds and all(k.startswith("facility:") for k in kinds):
+        return t("kind_facility:other", lang)
+    return t("entities", lang)
+
+
+def format_units(value: float, ind: dict, lang: str) -> str:
+    """A count in the indicator's real unit; money in tỷ/triệu đồng."""
+    if ind.get("unit_vi") == "đồng":
+        return fmt.compact(value, lang)
+    return fmt.number(value, 0, lang)
+
+
+def gap_sentence(row: dict, ind: dict, lang: str) -> str:
+    target = row.get("target")
+    if target is None or pd.isna(target):
+        return t("no_target_set", lang)
+    gap_units = row.get("gap_units")
+    if row.get("gap_points") is not None and not pd.isna(row.get("gap_points")) and row["gap_points"] <= 0:
+        return t("gap_met", lang)
+    if gap_units is None or pd.isna(gap_units):
+        return ""
+    template = ind.get(f"gap_{lang}") or ind.get("gap_vi") or "{gap}"
+    return template.format(gap=format_units(max(gap_units, 0.0), ind, lang))
+
+
+def completeness_text(row: dict, ind: dict, lang: str) -> str:
+    expected = int(row.get("expected") or 0)
+    reported = int(row.get("reported") or 0)
+    pct = fmt.percent(100.0 * reported / expected, 1, lang) if expected else "—"
+    return t("completeness", lang, reported=fmt.number(reported, 0, lang), expected=fmt.number(expected, 0, lang),
+             kind=reporter_word(ind, lang), pct=pct)
+
+
+def sparkline(frame: pd.DataFrame, target: float | None, color: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=frame["period"], y=frame["value"], mode="lines+markers",
+                             line={"color": color, "width": 3}, marker={"size": 4}, connectgaps=False,
+                             hoverinfo="skip"))
+    if target is not None and not pd.isna(target):
+        fig.add_hline(y=target, line={"color": "#57606a", "dash": "dash", "width": 1.5})
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 4, "b": 0}, height=70, showlegend=False,
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      xaxis={"visible": False}, yaxis={"visible": False})
+    return fig
+
+
+def headline_card(code: str, period_label_value: str, root: str, lang: str) -> dbc.Col:
+    card = figures.headline(code, period_label_value, root)
+    ind, row = card.indicator, card.row
+    decimals = int(ind.get("decimals") or 1)
+    status = row.get("status") or "no_data"
+    target = row.get("target")
+    deadline = row.get("deadline")
+    target_line = (t("target_by", lang, value=fmt.percent(target, 0 if float(target).is_integer() else 1, lang),
+                     deadline=fmt.month(deadline))
+                   if target is not None and not pd.isna(target) else t("no_target_set", lang))
+    body = [
+        html.Div(figures.name_of_indicator(code, lang, short=True), className="kpi-title"),
+        html.Div([
+            html.Span(fmt.percent(row.get("value"), decimals, lang), className="kpi-value",
+                      id=f"kpi-value-{code}", **{"data-value": "" if pd.isna(row.get("value")) else repr(float(row["value"]))}),
+            status_badge(status, lang, id=f"kpi-status-{code}"),
+        ], className="kpi-value-row"),
+        html.Div(target_line, className="kpi-target", id=f"kpi-target-{code}"),
+        html.Div(gap_sentence(row, ind, lang), className="kpi-gap", id=f"kpi-gap-{code}"),
+        dcc.Graph(figure=sparkline(card.sparkline, target, STATUS_COLORS.get(status, "#1f6feb")),
+                  config={"displayModeBar": False, "staticPlot": True}, className="kpi-sparkline",
+                  id=f"kpi-spark-{code}"),
+        html.Div(t("trend_12m", lang), className="kpi-caption"),
+        html.Div(completeness_text(row, ind, lang), className="kpi-completeness", id=f"kpi-completeness-{code}"),
+        html.Div(f"{t('source', lang)}: {row.get('target_source')}" if row.get("target_source") else "",
+                 className="kpi-source"),
+    ]
+    return dbc.Col(dbc.Card(dbc.CardBody(body), className="kpi-card h-100",
+                            style={"borderTop": f"6px solid {STATUS_COLORS.get(status, '#57606a')}"},
+                            id=f"kpi-card-{code}"), xs=12, md=6, xl=3, className="mb-3")
+
+
+def other_indicators_table(codes: list[str], period_value: str, root: str, lang: str) -> html.Table:
+    header = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
+                                 ("col_indicator", "col_value", "col_target", "col_status", "col_reporting")]))
+    rows = []
+    for code in codes:
+        ind = figures.indicator(code)
+        card = figures.headline(code, period_value, root)
+        row = card.row
+        target = row.get("target")
+        rows.append(html.Tr([
+            html.Td(figures.name_of_indicator(code, lang)),
+            html.Td(fmt.percent(row.get("value"), int(ind.get("decimals") or 1), lang), className="num"),
+            html.Td(f"{fmt.percent(target, 0, lang)} ({fmt.month(row.get('deadline'))})"
+                    if target is not None and not pd.isna(target) else "—", className="num"),
+            html.Td(status_badge(row.get("status") or "no_data", lang)),
+            html.Td(completeness_text(row, ind, lang)),
+        ]))
+    return dbc.Table([header, html.Tbody(rows)], bordered=False, hover=True, responsive=True,
+                     className="other-indicators")
+
+
+def layout(period: str | None = None, lang: str | None = None, **_ignored):
+    lang = lang_or_default(lang)
+    warnings: list[str] = []
+    try:
+        heads = figures.headline_codes()
+        chosen = figures.resolve_period(None)
+        if period:
+            try:
+                chosen = parse_period(period)
+            except PeriodError as exc:
+                warnings.append(t("bad_param", lang, detail=str(exc)))
+        root = figures.root_code()
+        months = sorted({m for code in heads for m in figures.months(code)}, reverse=True)
+        controls = dbc.Row([
+            dbc.Col(html.H1(t("overview_title", lang), className="page-title"), md=7),
+            dbc.Col(html.Div([
+                html.Label(t("period", lang), htmlFor="overview-period", className="me-2"),
+                dcc.Dropdown(id="overview-period", options=period_options(months, lang), value=chosen.label,
+                             clearable=False, searchable=False, className="period-dropdown"),
+            ], className="d-flex align-items-center"), md=3),
+            dbc.Col(data_until_stamp(figures.latest_month(), lang), md=2, className="text-md-end"),
+        ], className="align-items-center mb-3")
+        cards = dbc.Row([headline_card(code, chosen.label, root, lang) for code in heads], id="headline-cards")
+        others = [c for c in figures.indicators()["code"] if c not in heads]
+        content = html.Div([
+            dcc.Location(id="overview-location", refresh="callback-nav"),
+            dcc.Store(id="overview-lang", data=lang),
+            controls,
+            html.H2(period_label(chosen, lang), className="period-heading", id="period-heading"),
+            cards,
+            html.H3(t("overview_other", lang), className="mt-4"),
+            other_indicators_table(others, chosen.label, root, lang),
+        ])
+    except PeriodError as exc:  # no data at all yet
+        content = dbc.Alert(str(exc), color="info")
+    except Exception:  # a wall screen must never show a traceback
+        log.exception("overview failed")
+        content = dbc.Alert(t("error_generic", lang), color="secondary")
+    return shell(content, lang=lang, active="overview", path="/",
+                 params={"period": period, "lang": lang}, warnings=warnings)
+
+
+@callback(Output("overview-location", "search"), Input("overview-period", "value"),
+          State("overview-lang", "data"), prevent_initial_call=True)
+def _period_to_url(period, lang):
+    query = href("", period=period, lang=lang if lang != "vi" else None)
+    return query

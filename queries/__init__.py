@@ -1,0 +1,1 @@
+"""Named SQL files, one query each, read by dashboard.sql. Bound parameters only."""

@@ -1,0 +1,2 @@
+-- The most recent month with any value, over all indicators.
+SELECT MAX(period) AS period FROM kpi_values
