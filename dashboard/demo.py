@@ -56,8 +56,11 @@ DEMO_PERIOD_END = "2026-10"
 PROVINCE_CODE = geodata.PROVINCE_CODE  # "31"
 PROVINCE_NAME = geodata.PROVINCE_NAME  # "Thành phố Hải Phòng"
 
-#: The 114 communes exist since the two-level local government reform.
-COMMUNE_VALID_FROM = date(2025, 7, 1)
+#: The 114 communes exist since the two-level local government reform (2025-07-01), but the
+#: demo back-casts their figures to 2023-01 (as a department does when it re-keys its history
+#: onto today's communes), so they carry no start date: an entity is only expected to report
+#: while it is valid. Real history under old communes is loaded as units with a valid_to.
+COMMUNE_VALID_FROM = None
 
 #: Zones made to lag behind on most indicators (islands and far rural areas):
 #: Cát Hải, Ninh Giang, Thanh Miện, Tiên Lãng.
@@ -75,9 +78,9 @@ _SRC_003 = "KH CĐS ngành Y tế Hải Phòng 6 tháng cuối năm 2025 (theo K
 # KH 94/KH-UBND ngày 31/5/2022.
 _SRC_000 = ("KH CNTT ngành Y tế Bà Rịa - Vũng Tàu đến 2025 (seed 000: KH .../KH-SYT của Sở Y tế, "
             "ký 07/9/2022, triển khai KH 94/KH-UBND ngày 31/5/2022)")
-# Seed 002 also leaves its number blank ("Kế hoạch số:      /KH-UBND ngày   /   /2023");
-# its text is that of Bình Định's KH 128/KH-UBND ngày 12/7/2023 as published.
-_SRC_002 = "KH 128/KH-UBND ngày 12/7/2023 của UBND tỉnh Bình Định (seed 002)"
+# Seed 002 also leaves its number blank ("Kế hoạch số:      /KH-UBND ngày   /   /2023"):
+# cite it by what the text itself says.
+_SRC_002 = "KH phát triển nền tảng số y tế đến 2025, tầm nhìn 2030 của UBND tỉnh Bình Định (2023, seed 002)"
 # Seed 001 carries no number at all.
 _SRC_001 = "KH ứng dụng CNTT, CĐS y tế giai đoạn 2021-2025 của Sở Y tế Lai Châu (seed 001, không ghi số)"
 

@@ -74,7 +74,7 @@ def indicators() -> pd.DataFrame:
     frame["higher_is_better"] = frame["higher_is_better"].astype(bool)
     kinds = scopes.groupby("indicator_code")["entity_kind"].apply(tuple)
     frame["reported_by"] = frame["code"].map(kinds).map(lambda v: v if isinstance(v, tuple) else ())
-    return frame.set_index("code", drop=False)
+    return frame.set_index("code", drop=False).rename_axis(None)
 
 
 def indicator(code: str) -> dict:
@@ -104,7 +104,7 @@ def units() -> pd.DataFrame:
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "units")
     frame["code"] = frame["code"].astype(str)
-    return frame.set_index("code", drop=False)
+    return frame.set_index("code", drop=False).rename_axis(None)
 
 
 @_cached
@@ -112,7 +112,7 @@ def facilities() -> pd.DataFrame:
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "facilities")
     frame["code"] = frame["code"].astype(str)
-    return frame.set_index("code", drop=False)
+    return frame.set_index("code", drop=False).rename_axis(None)
 
 
 @_cached

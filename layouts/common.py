@@ -46,8 +46,15 @@ def href(path: str, **params) -> str:
 def province_name() -> str:
     try:
         return figures.entity(figures.root_code())["name"]
-    except LookupError:
+    except Exception:  # the frame must render even when the database does not
         return ""
+
+
+def demo_loaded() -> bool:
+    try:
+        return figures.is_demo()
+    except Exception:
+        return False
 
 
 def shell(children, *, lang: str, active: str, path: str, params: dict, warnings: list[str] | None = None):
@@ -78,7 +85,7 @@ def shell(children, *, lang: str, active: str, path: str, params: dict, warnings
                      color="primary", dark=True, className="mb-3 no-print-nav")
     blocks = [top]
     body = []
-    if figures.is_demo():
+    if demo_loaded():
         body.append(html.Div(t("demo_banner", lang), className="demo-banner", id="demo-banner", role="note"))
     for warning in warnings or []:
         body.append(dbc.Alert(warning, color="warning", className="param-warning", dismissable=True))

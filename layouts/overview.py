@@ -15,8 +15,6 @@ from dashboard.i18n import lang_or_default, t
 from dashboard.periods import PeriodError, parse_period, period_label
 from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, shell, status_badge
 
-dash.register_page(__name__, path="/", name="overview", title="Tổng quan — Dashboard chỉ đạo điều hành")
-
 log = logging.getLogger(__name__)
 
 
@@ -163,6 +161,10 @@ def layout(period: str | None = None, lang: str | None = None, **_ignored):
         content = dbc.Alert(t("error_generic", lang), color="secondary")
     return shell(content, lang=lang, active="overview", path="/",
                  params={"period": period, "lang": lang}, warnings=warnings)
+
+
+dash.register_page(__name__, path="/", name="overview", title="Tổng quan — Dashboard chỉ đạo điều hành",
+                   layout=layout)
 
 
 @callback(Output("overview-location", "search"), Input("overview-period", "value"),

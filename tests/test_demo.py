@@ -83,7 +83,7 @@ def test_units(data, old_districts):
     # Every commune has exactly one zone, and it is a zone of this table.
     assert com["code"].is_unique
     assert com["parent_code"].isin(set(zones["code"])).all()
-    assert all(v == date(2025, 7, 1) for v in com["valid_from"])
+    assert com["valid_from"].isna().all()  # back-cast history: see COMMUNE_VALID_FROM
     assert com["valid_to"].isna().all()
     # Every zone has at least one commune.
     assert set(com["parent_code"]) == set(zones["code"])
@@ -170,8 +170,8 @@ def test_targets(data):
         assert (t.loc[t["indicator"] == ind, "source"] == SRC_003).all()
     src = dict(zip(zip(t["indicator"], t["deadline"]), t["source"]))
     assert "Bà Rịa - Vũng Tàu" in src[("emr", "2025-12")]
-    assert "128/KH-UBND" in src[("emr", "2028-12")] and "Bình Định" in src[("emr", "2028-12")]
-    assert "128/KH-UBND" in src[("cashless", "2028-12")]
+    assert "seed 002" in src[("emr", "2028-12")] and "Bình Định" in src[("emr", "2028-12")]
+    assert "Bình Định" in src[("cashless", "2028-12")]
     assert "Lai Châu" in src[("telehealth", "2025-12")] and "Bình Định" in src[("telehealth", "2025-12")]
     assert all(_is_nfc(s) for s in t["source"]) and all(_is_nfc(s) for s in t["note"])
 
