@@ -121,3 +121,7 @@ def demo_db(demo_engine):
     yield demo_engine
     figures.set_engine(None)
     cache.clear()
+
+
+# Browser fixtures (live_server, browser, page) live in tests/browser_helpers.py.
+from tests.browser_helpers import browser, live_server, page  # noqa: E402,F401
