@@ -1,0 +1,616 @@
+"""The slides of the wall screen and of the monthly briefing: their data, and plotly figures.
+
+One set of data functions feeds both the wall screen (HTML, ``layouts/wall.py``) and the
+images (plotly figures rendered by kaleido for ``/export/*.png`` and ``dashboard briefing``),
+so the screen and the pack always agree. Every number comes from ``dashboard.figures``.
+
+Staleness rule (a figure "older than its reporting cycle" is greyed, with a note). Data of
+month M is due by day :data:`REPORT_DUE_DAY` of month M+1. An indicator's latest month is
+stale when it is
+
+* older than the newest month of any indicator (it lags the others), or
+* older than the month that should be in by today: the previous month from the 16th of
+  a month on, the month before that until the 15th.
+
+When no period is asked for (the wall screen), each indicator is shown at its own latest
+month, so a lagging indicator still shows its last figure, greyed, with the month it is
+from; with an explicit period (the briefing) that period is shown exactly.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import figures
+from . import formatting as fmt
+from .exports import annotate_for_export, export_filename
+from .i18n import lang_or_default, t
+from .periods import PeriodError, add_months, parse_period, period_label
+from .progress import status_sort_key
+from .render import FONT_FAMILY
+
+log = logging.getLogger(__name__)
+
+REPORT_DUE_DAY = 15
+CHILD_LEVEL = {"province": "district", "district": "commune", "commune": "facility"}
+BEHIND_STATUSES = ("off_track", "at_risk")
+
+STATUS_COLORS = {  # same as layouts.common.STATUS_COLORS (colour-blind safe, paired with the word)
+    "achieved": "#1a7f37", "on_track": "#1f6feb", "at_risk": "#d4a72c",
+    "off_track": "#cf222e", "no_data": "#8c959f", "no_target": "#57606a",
+}
+STATUS_TEXT_COLORS = {"at_risk": "#1f2328"}
+THEMES = {
+    "light": {"paper": "#ffffff", "card": "#f6f8fa", "ink": "#1f2328", "muted": "#57606a", "grid": "#d0d7de",
+              "stale": "#8c959f"},
+    "dark": {"paper": "#0d1117", "card": "#161b22", "ink": "#f0f3f6", "muted": "#b7bdc8", "grid": "#30363d",
+             "stale": "#6e7681"},
+}
+
+
+# --- periods and staleness ---------------------------------------------------------------
+
+def expected_month(today: date | None = None) -> str:
+    """The newest month whose data should be in by `today`."""
+    today = today or date.today()
+    this = f"{today.year:04d}-{today.month:02d}"
+    return add_months(this, -1 if today.day > REPORT_DUE_DAY else -2)
+
+
+def stale_reason(latest: str | None, newest: str | None, today: date | None = None) -> str | None:
+    """None when `latest` is current; else 'behind_others' or 'overdue' (see module docstring)."""
+    if not latest:
+        return None
+    if newest and latest < newest:
+        return "behind_others"
+    if latest < expected_month(today):
+        return "overdue"
+    return None
+
+
+def stale_note(reason: str | None, latest: str | None, lang: str) -> str:
+    if not reason:
+        return ""
+    return t(f"wall_stale_{reason}", lang, month=fmt.month(latest))
+
+
+def child_level(unit: str) -> str:
+    return CHILD_LEVEL.get(figures.entity(unit)["level"], "facility")
+
+
+# --- wording (as layouts/overview.py words it; that module cannot be imported outside the app)
+
+def reporter_word(ind: dict, lang: str) -> str:
+    kinds = tuple(ind.get("reported_by") or ())
+    if len(kinds) == 1:
+        return t(f"kind_{kinds[0]}", lang)
+    if kinds and all(k.startswith("facility:") for k in kinds):
+        return t("kind_facility:other", lang)
+    return t("entities", lang)
+
+
+def completeness_line(row: dict, ind: dict, lang: str) -> str:
+    expected = int(row.get("expected") or 0)
+    reported = int(row.get("reported") or 0)
+    pct = fmt.percent(100.0 * reported / expected, 1, lang) if expected else "—"
+    return t("completeness", lang, reported=fmt.number(reported, 0, lang), expected=fmt.number(expected, 0, lang),
+             kind=reporter_word(ind, lang), pct=pct)
+
+
+def gap_sentence(row: dict, ind: dict, lang: str) -> str:
+    """'còn 92.431 người chưa có HSSK điện tử', 'Đã đạt mục tiêu', or '' without a gap."""
+    if _num(row.get("target")) is None:
+        return t("no_target_set", lang)
+    gap_points = _num(row.get("gap_points"))
+    if gap_points is not None and gap_points <= 0:
+        return t("gap_met", lang)
+    gap_units = _num(row.get("gap_units"))
+    if gap_units is None:
+        return ""
+    gap = fmt.compact(max(gap_units, 0.0), lang) if ind.get("unit_vi") == "đồng" else fmt.number(max(gap_units, 0.0), 0, lang)
+    template = ind.get(f"gap_{lang}") or ind.get("gap_vi") or "{gap}"
+    return template.format(gap=gap)
+
+
+# --- data --------------------------------------------------------------------------------
+
+@dataclass
+class Card:
+    code: str
+    name: str
+    period: str
+    value: float | None
+    value_text: str
+    status: str
+    status_text: str
+    target_text: str
+    gap_text: str
+    completeness_text: str
+    completeness: float | None
+    source: str
+    latest: str | None
+    stale: str | None
+    stale_text: str
+    spark_x: list = field(default_factory=list)
+    spark_y: list = field(default_factory=list)
+    target: float | None = None
+
+
+def _num(v) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if pd.isna(f) else f
+
+
+def card(code: str, period: str | None, unit: str, lang: str, today: date | None = None,
+         newest: str | None = None) -> Card:
+    """One headline figure of `unit`: at `period`, or (None) at the indicator's latest month."""
+    lang = lang_or_default(lang)
+    ind = figures.indicator(code)
+    latest = figures.latest_month(code)
+    newest = newest if newest is not None else figures.latest_month()
+    label = period or latest or newest
+    head = figures.headline(code, label, unit)
+    row = head.row
+    decimals = int(ind.get("decimals") or 1)
+    status = row.get("status") or "no_data"
+    target = _num(row.get("target"))
+    target_text = (t("target_by", lang, value=fmt.percent(target, 0 if target.is_integer() else 1, lang),
+                     deadline=fmt.month(row.get("deadline"))) if target is not None else t("no_target_set", lang))
+    reason = stale_reason(latest, newest, today) if period is None else (
+        "behind_others" if latest and latest < parse_period(label).end else None)
+    spark = head.sparkline
+    return Card(
+        code=code, name=figures.name_of_indicator(code, lang, short=True), period=label,
+        value=_num(row.get("value")), value_text=fmt.percent(row.get("value"), decimals, lang),
+        status=status, status_text=t(f"status_{status}", lang), target_text=target_text,
+        gap_text=gap_sentence(row, ind, lang), completeness_text=completeness_line(row, ind, lang),
+        completeness=_num(row.get("completeness")), source=str(row.get("target_source") or ""),
+        latest=latest, stale=reason, stale_text=stale_note(reason, latest, lang),
+        spark_x=[str(p) for p in spark["period"]], spark_y=[_num(v) for v in spark["value"]], target=target,
+    )
+
+
+def units_behind(code: str, period: str | None, unit: str, lang: str, n: int = 5) -> dict:
+    """The units one level below `unit` furthest behind target: worst status first, then the
+    largest gap. Only off-track and at-risk units are listed."""
+    label = period or figures.latest_month(code) or figures.latest_month()
+    level = child_level(unit)
+    frame = figures.figures(code, label, level, unit)
+    total = len(frame)
+    behind = frame[frame["status"].isin(BEHIND_STATUSES)].copy()
+    behind["_rank"] = behind["status"].map(status_sort_key)
+    behind = behind.sort_values(["_rank", "gap_points", "name"], ascending=[True, False, True])
+    decimals = int(figures.indicator(code).get("decimals") or 1)
+    rows = []
+    for r in behind.head(n).itertuples(index=False):
+        rows.append({
+            "code": r.code, "name": r.name, "status": r.status, "status_text": t(f"status_{r.status}", lang),
+            "value": _num(r.value), "value_text": fmt.percent(r.value, decimals, lang),
+            "target_text": fmt.percent(r.target, 0, lang),
+            "gap_text": fmt.points(r.gap_points, 1, lang),
+            "last_month": r.last_month if isinstance(r.last_month, str) else None,
+            "stale_text": (t("wall_unit_old", lang, month=fmt.month(r.last_month))
+                           if isinstance(r.last_month, str) and r.last_month < parse_period(label).end else ""),
+        })
+    return {"code": code, "name": figures.name_of_indicator(code, lang, short=True), "period": label,
+            "level": level, "rows": rows, "count_behind": int(len(behind)), "count": int(total)}
+
+
+def completeness(code: str, period: str | None, unit: str, lang: str, n: int = 4) -> dict:
+    """Reporting completeness of `unit` and the units below it reporting least."""
+    label = period or figures.latest_month(code) or figures.latest_month()
+    ind = figures.indicator(code)
+    level = entity_level = figures.entity(unit)["level"]
+    own = figures.figures(code, label, entity_level)
+    own = own[own["code"] == unit]
+    row = own.iloc[0].to_dict() if not own.empty else {"reported": 0, "expected": 0, "completeness": None}
+    level = child_level(unit)
+    below = figures.figures(code, label, level, unit)
+    below = below[below["expected"] > 0].copy()
+    below = below.sort_values(["completeness", "name"]).head(n)
+    worst = [{"code": r.code, "name": r.name, "reported": int(r.reported), "expected": int(r.expected),
+              "pct_text": fmt.percent(100.0 * r.completeness, 0, lang)}
+             for r in below.itertuples(index=False) if r.completeness < 1]
+    expected = int(row.get("expected") or 0)
+    reported = int(row.get("reported") or 0)
+    pct = 100.0 * reported / expected if expected else None
+    return {"code": code, "name": figures.name_of_indicator(code, lang, short=True), "period": label,
+            "reported": reported, "expected": expected, "pct": pct, "pct_text": fmt.percent(pct, 1, lang),
+            "kind": reporter_word(ind, lang), "worst": worst}
+
+
+def scorecard(period: str | None, unit: str, lang: str, today: date | None = None) -> list[Card]:
+    newest = figures.latest_month()
+    return [card(code, period, unit, lang, today, newest) for code in figures.indicators()["code"]]
+
+
+# --- plotly figures (1920×1080, for kaleido and the download button) ---------------------
+
+def _base(theme: str = "light") -> go.Figure:
+    th = THEMES.get(theme, THEMES["light"])
+    fig = go.Figure()
+    fig.update_layout(width=1920, height=1080, paper_bgcolor=th["paper"], plot_bgcolor=th["paper"],
+                      font={"family": FONT_FAMILY, "size": 22, "color": th["ink"]}, showlegend=False,
+                      margin={"l": 80, "r": 80, "t": 150, "b": 110})
+    return fig
+
+
+def _hide_axes(fig: go.Figure, n: int = 1) -> None:
+    for i in range(1, n + 1):
+        suffix = "" if i == 1 else str(i)
+        fig.update_layout(**{f"xaxis{suffix}": {"visible": False}, f"yaxis{suffix}": {"visible": False}})
+
+
+def _unit_name(unit: str) -> str:
+    return figures.entity(unit)["name"]
+
+
+def overview_figure(cards: list[Card], unit: str, period_text: str, lang: str, theme: str = "light",
+                    notes: list[str] | None = None) -> go.Figure:
+    """The headline cards in a 2×2 (up to 4) or 3×2 grid, each with its 12-month trend."""
+    th = THEMES.get(theme, THEMES["light"])
+    fig = _base(theme)
+    top, bottom = 150, 100 + 28 * len(notes or [])
+    fig.update_layout(margin={"t": top, "b": bottom})
+    plot_h = 1080 - top - bottom
+    cols = 2 if len(cards) <= 4 else 3
+    rows = max(1, -(-len(cards) // cols))
+    gap = 0.025
+    w = (1 - gap * (cols - 1)) / cols
+    h = (1 - gap * (rows - 1)) / rows
+    card_px = h * plot_h
+    big = 84 if rows <= 2 else 60
+    sources = []
+    for i, c in enumerate(cards):
+        r, k = divmod(i, cols)
+        x0 = k * (w + gap)
+        y1 = 1 - r * (h + gap)
+        y0 = y1 - h
+
+        def py(px: float) -> float:  # paper y of a point px below the card's top edge
+            return y1 - px / plot_h
+
+        color = STATUS_COLORS.get(c.status, "#57606a")
+        accent = th["stale"] if c.stale else color
+        ink = th["stale"] if c.stale else th["ink"]
+        fig.add_shape(type="rect", xref="paper", yref="paper", x0=x0, x1=x0 + w, y0=y0, y1=y1,
+                      fillcolor=th["card"], line={"color": th["grid"], "width": 1}, layer="below")
+        fig.add_shape(type="rect", xref="paper", yref="paper", x0=x0, x1=x0 + w, y0=py(8), y1=y1,
+                      fillcolor=accent, line={"width": 0})
+        pad = 0.015
+
+        def text(s, px, size, bold=False, colour=None, x=x0 + pad, anchor="left"):
+            fig.add_annotation(text=f"<b>{s}</b>" if bold else s, xref="paper", yref="paper", x=x, y=py(px),
+                               xanchor=anchor, yanchor="top", showarrow=False, align=anchor,
+                               font={"size": size, "color": colour or ink})
+
+        text(c.name, 18, 30, bold=True)
+        text(c.value_text, 58, big, bold=True)
+        fig.add_annotation(text=f"<b> {c.status_text} </b>", xref="paper", yref="paper", x=x0 + w - pad,
+                           y=py(80), xanchor="right", yanchor="top", showarrow=False,
+                           font={"size": 26, "color": STATUS_TEXT_COLORS.get(c.status, "#ffffff")},
+                           bgcolor=accent, borderpad=8)
+        text(c.target_text, 58 + big * 1.25, 22, colour=th["muted"])
+        text(c.gap_text, 58 + big * 1.25 + 32, 22, bold=True)
+        spark_top = 58 + big * 1.25 + 32 + 40
+        spark_bottom = card_px - 50
+        text(c.completeness_text, card_px - 38, 20, colour=th["muted"])
+        if c.stale_text:
+            text("⚠ " + c.stale_text, 18, 20, colour="#9a6700", x=x0 + w - pad, anchor="right")
+        if c.source and c.source not in sources:
+            sources.append(c.source)
+        if spark_bottom - spark_top < 40:
+            continue
+        ax = i + 1
+        suffix = "" if ax == 1 else str(ax)
+        fig.add_trace(go.Scatter(x=c.spark_x, y=c.spark_y, mode="lines+markers", xaxis=f"x{suffix}",
+                                 yaxis=f"y{suffix}", line={"color": accent, "width": 4},
+                                 marker={"size": 7}, connectgaps=False, hoverinfo="skip"))
+        if c.target is not None and c.spark_x:
+            fig.add_trace(go.Scatter(x=[c.spark_x[0], c.spark_x[-1]], y=[c.target, c.target],
+                                     mode="lines", xaxis=f"x{suffix}", yaxis=f"y{suffix}", hoverinfo="skip",
+                                     line={"color": th["muted"], "dash": "dash", "width": 2}))
+        fig.update_layout(**{
+            f"xaxis{suffix}": {"domain": [x0 + pad, x0 + w - pad], "visible": False, "anchor": f"y{suffix}"},
+            f"yaxis{suffix}": {"domain": [py(spark_bottom), py(spark_top + 24)], "visible": False,
+                               "anchor": f"x{suffix}"},
+        })
+        text(t("trend_12m", lang) + (" · " + t("wall_dashed_target", lang) if c.target is not None else ""),
+             spark_top, 16, colour=th["muted"])
+    title = t("exp2_overview_title", lang)
+    subtitle = f"{_unit_name(unit)} · {period_text}"
+    return annotate_for_export(fig, title=title, subtitle=subtitle, source="; ".join(sources[:2]) or None,
+                               lang=lang, notes=notes, dark=theme == "dark")
+
+
+def _fallback_map(code: str, period: str, level: str, parent: str, lang: str) -> go.Figure:
+    """Used until dashboard.maps exists (or if it fails): the units as bars coloured by status."""
+    return units_chart(code, period, level, parent, lang, framed=False)
+
+
+def map_figure(code: str, period: str, unit: str, lang: str) -> go.Figure:
+    """The choropleth of `code` over the units below `unit` (dashboard.maps.map_figure)."""
+    level = child_level(unit)
+    parent = None if figures.entity(unit)["level"] == "province" else unit
+    try:
+        from . import maps  # type: ignore[attr-defined]  # issue 4
+    except ImportError:
+        return _fallback_map(code, period, level, parent or unit, lang)
+    try:
+        return maps.map_figure(code, period, level, parent, "status", lang)
+    except Exception:  # noqa: BLE001 - a slide must still be drawn
+        log.warning("maps.map_figure failed; drawing bars instead", exc_info=True)
+        return _fallback_map(code, period, level, parent or unit, lang)
+
+
+def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[str] | None = None) -> go.Figure:
+    fig = go.Figure(map_figure(code, period, unit, lang))
+    fig.update_layout(width=1920, height=1080, font={"family": FONT_FAMILY, "size": 20})
+    head = figures.headline(code, period, unit)
+    row = head.row
+    ind = head.indicator
+    value = fmt.percent(row.get("value"), int(ind.get("decimals") or 1), lang)
+    target = _num(row.get("target"))
+    target_text = (t("target_by", lang, value=fmt.percent(target, 0, lang), deadline=fmt.month(row.get("deadline")))
+                   if target is not None else t("no_target_set", lang))
+    subtitle = f"{_unit_name(unit)} · {period_label(parse_period(period), lang)} · " \
+               f"{t('wall_overall', lang)}: <b>{value}</b> · {target_text}"
+    return annotate_for_export(fig, title=figures.name_of_indicator(code, lang), subtitle=subtitle,
+                               source=str(row.get("target_source") or "") or None, lang=lang, notes=notes)
+
+
+def units_chart(code: str, period: str, level: str, parent: str | None, lang: str, framed: bool = True,
+                notes: list[str] | None = None) -> go.Figure:
+    """Every unit of `level` under `parent`, as horizontal bars coloured by status, target marked."""
+    frame = figures.figures(code, period, level, parent)
+    frame = frame.sort_values(["value", "name"], ascending=[True, True], na_position="first")
+    fig = _base()
+    decimals = int(figures.indicator(code).get("decimals") or 1)
+    for status in ("off_track", "at_risk", "on_track", "achieved", "no_target", "no_data"):
+        part = frame[frame["status"] == status]
+        if part.empty:
+            continue
+        fig.add_trace(go.Bar(
+            y=part["name"], x=part["value"].fillna(0), orientation="h", name=t(f"status_{status}", lang),
+            marker={"color": STATUS_COLORS[status]},
+            text=[fmt.percent(v, decimals, lang) if pd.notna(v) else t("status_no_data", lang) for v in part["value"]],
+            textposition="outside", cliponaxis=False))
+    targets = frame["target"].dropna().unique()
+    if len(targets) == 1:
+        fig.add_vline(x=float(targets[0]), line={"color": "#1f2328", "dash": "dash", "width": 2},
+                      annotation_text=f"{t('target', lang)} {fmt.percent(float(targets[0]), 0, lang)}",
+                      annotation_position="bottom right", annotation_font_size=20)
+    rows = max(len(frame), 1)
+    fig.update_layout(showlegend=True, barmode="overlay", bargap=0.25,
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
+                              "font": {"size": 20}},
+                      xaxis={"range": [0, 112], "ticksuffix": " %" if lang == "vi" else "%", "gridcolor": "#d0d7de"},
+                      yaxis={"categoryorder": "array", "categoryarray": list(frame["name"]),
+                             "tickfont": {"size": max(12, min(22, int(760 / rows)))}, "automargin": True})
+    if not framed:
+        return fig
+    parent_name = _unit_name(parent) if parent else _unit_name(figures.root_code())
+    subtitle = f"{parent_name} · {t('level_' + level, lang)} · {period_label(parse_period(period), lang)}"
+    src = frame["target_source"].dropna()
+    return annotate_for_export(fig, title=figures.name_of_indicator(code, lang), subtitle=subtitle,
+                               source=str(src.iloc[0]) if len(src) else None, lang=lang, notes=notes)
+
+
+def indicator_chart(code: str, unit: str, period: str, lang: str, months: int = 24,
+                    notes: list[str] | None = None) -> go.Figure:
+    """The chart behind an overview card, full size: the monthly value over two years, the
+    target and its deadline, with the latest value labelled."""
+    end = parse_period(period).end
+    frame = figures.series(code, unit, add_months(end, -(months - 1)), end)
+    ind = figures.indicator(code)
+    decimals = int(ind.get("decimals") or 1)
+    target = figures.resolve_target(code, unit, end)
+    fig = _base()
+    x = [fmt.month(str(p)) for p in frame["period"]]
+    fig.add_trace(go.Scatter(x=x, y=frame["value"], mode="lines+markers", name=t("exp2_value", lang),
+                             line={"color": "#1f6feb", "width": 5}, marker={"size": 10}, connectgaps=False))
+    if target is not None:
+        fig.add_trace(go.Scatter(x=[x[0], x[-1]] if x else [], y=[target.value, target.value], mode="lines",
+                                 name=t("target_by", lang, value=fmt.percent(target.value, 0, lang),
+                                        deadline=fmt.month(target.deadline)),
+                                 line={"color": "#cf222e", "dash": "dash", "width": 3}))
+    values = frame.dropna(subset=["value"])
+    if not values.empty:
+        last = values.iloc[-1]
+        fig.add_annotation(x=fmt.month(str(last["period"])), y=last["value"], text=f"<b>{fmt.percent(last['value'], decimals, lang)}</b>",
+                           showarrow=True, arrowhead=0, ax=0, ay=-50, font={"size": 30})
+    lo = min([v for v in frame["value"].dropna()] + ([target.value] if target else []) + [100]) if len(frame) else 0
+    fig.update_layout(showlegend=True,
+                      legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
+                              "font": {"size": 22}},
+                      xaxis={"type": "category", "gridcolor": "#eaeef2", "tickangle": -45},
+                      yaxis={"ticksuffix": " %" if lang == "vi" else "%", "gridcolor": "#d0d7de",
+                             "range": [max(0, lo - 10), 102]})
+    head = figures.headline(code, period, unit)
+    subtitle = f"{_unit_name(unit)} · {t('exp2_months', lang, n=months)} · " \
+               f"{completeness_line(head.row, ind, lang)}"
+    return annotate_for_export(fig, title=figures.name_of_indicator(code, lang), subtitle=subtitle,
+                               source=target.source if target and target.source else None, lang=lang, notes=notes)
+
+
+
+
+def _table_figure(header: list[str], columns: list[list], fills: list[list] | None, widths: list[float],
+                  font_colors: list[list] | None = None, row_height: int = 52) -> go.Figure:
+    fig = _base()
+    n = len(columns[0]) if columns else 0
+    fig.add_trace(go.Table(
+        columnwidth=widths,
+        header={"values": [f"<b>{h}</b>" for h in header], "fill_color": "#0b5394", "align": "left",
+                "font": {"color": "#ffffff", "size": 22, "family": FONT_FAMILY}, "height": 54},
+        cells={"values": columns, "align": "left", "height": row_height,
+               "fill_color": fills or [["#ffffff" if i % 2 == 0 else "#f6f8fa" for i in range(n)]],
+               "font": {"size": 21, "family": FONT_FAMILY, "color": font_colors or "#1f2328"}},
+    ))
+    fig.update_layout(margin={"l": 60, "r": 60})
+    return fig
+
+
+def scorecard_figure(cards: list[Card], unit: str, period_text: str, lang: str,
+                     notes: list[str] | None = None) -> go.Figure:
+    n = len(cards)
+    zebra = ["#ffffff" if i % 2 == 0 else "#f6f8fa" for i in range(n)]
+    status_fill = [STATUS_COLORS.get(c.status, "#57606a") for c in cards]
+    status_font = [STATUS_TEXT_COLORS.get(c.status, "#ffffff") for c in cards]
+    ink = ["#8c959f" if c.stale else "#1f2328" for c in cards]
+    columns = [
+        [c.name + (f"<br><i>{c.stale_text}</i>" if c.stale_text else "") for c in cards],
+        [f"<b>{c.value_text}</b>" for c in cards],
+        [c.target_text for c in cards],
+        [f"<b>{c.status_text}</b>" for c in cards],
+        [c.gap_text or "—" for c in cards],
+        [c.completeness_text for c in cards],
+    ]
+    header = [t(k, lang) for k in ("col_indicator", "col_value", "col_target", "col_status")] + \
+             [t("exp2_col_gap", lang), t("col_reporting", lang)]
+    fig = _table_figure(header, columns, [zebra, zebra, zebra, status_fill, zebra, zebra],
+                        [3.2, 1.2, 2.4, 1.6, 3.4, 3.0],
+                        font_colors=[ink, ink, ink, status_font, ink, ink], row_height=max(48, min(96, 800 // max(n, 1))))
+    return annotate_for_export(fig, title=t("exp2_scorecard_title", lang),
+                               subtitle=f"{_unit_name(unit)} · {period_text}", lang=lang, notes=notes)
+
+
+def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: str,
+                        notes: list[str] | None = None) -> go.Figure:
+    names, units, values, targets, gaps, statuses, fills, fonts = [], [], [], [], [], [], [], []
+    for b in blocks:
+        if not b["rows"]:
+            names.append(f"<b>{b['name']}</b>")
+            units.append(t("wall_none_behind", lang))
+            for col in (values, targets, gaps, statuses):
+                col.append("")
+            fills.append("#ffffff")
+            fonts.append("#1f2328")
+            continue
+        for i, r in enumerate(b["rows"]):
+            names.append(f"<b>{b['name']}</b>" if i == 0 else "")
+            units.append(r["name"] + (f" <i>({r['stale_text']})</i>" if r["stale_text"] else ""))
+            values.append(r["value_text"])
+            targets.append(r["target_text"])
+            gaps.append(r["gap_text"])
+            statuses.append(f"<b>{r['status_text']}</b>")
+            fills.append(STATUS_COLORS[r["status"]])
+            fonts.append(STATUS_TEXT_COLORS.get(r["status"], "#ffffff"))
+    n = len(names)
+    white = ["#ffffff"] * n
+    header = [t("col_indicator", lang), t("wall_col_unit", lang), t("col_value", lang), t("col_target", lang),
+              t("exp2_col_gap_points", lang), t("col_status", lang)]
+    fig = _table_figure(header, [names, units, values, targets, gaps, statuses],
+                        [white, white, white, white, white, fills], [2.6, 2.8, 1.2, 1.2, 1.6, 1.8],
+                        font_colors=["#1f2328", "#1f2328", "#1f2328", "#1f2328", "#1f2328", fonts],
+                        row_height=max(36, min(60, 820 // max(n, 1))))
+    level = blocks[0]["level"] if blocks else "district"
+    return annotate_for_export(fig, title=t("wall_behind_title", lang),
+                               subtitle=f"{_unit_name(unit)} · {t('level_' + level, lang)} · {period_text} · "
+                                        f"{t('wall_behind_rule', lang)}", lang=lang, notes=notes)
+
+
+def completeness_figure(blocks: list[dict], unit: str, period_text: str, lang: str,
+                        notes: list[str] | None = None) -> go.Figure:
+    fig = _base()
+    names = [b["name"] for b in blocks][::-1]
+    pcts = [b["pct"] for b in blocks][::-1]
+    fig.add_trace(go.Bar(y=names, x=pcts, orientation="h", marker={"color": "#1f6feb"},
+                         text=[f"{b['pct_text']} ({b['reported']}/{b['expected']} {b['kind']})" for b in blocks][::-1],
+                         textposition="outside", cliponaxis=False))
+    fig.update_layout(xaxis={"range": [0, 135], "visible": False}, yaxis={"tickfont": {"size": 24}, "automargin": True},
+                      bargap=0.35)
+    worst = [f"<b>{b['name']}</b>: " + ", ".join(f"{w['name']} {w['pct_text']}" for w in b["worst"])
+             for b in blocks if b["worst"]]
+    if worst:
+        fig.add_annotation(text=t("wall_least_reporting", lang) + "<br>" + "<br>".join(worst), xref="paper",
+                           yref="paper", x=0, y=-0.02, xanchor="left", yanchor="top", showarrow=False,
+                           align="left", font={"size": 18})
+        fig.update_layout(yaxis={"domain": [0.3, 1]})
+    return annotate_for_export(fig, title=t("wall_completeness_title", lang),
+                               subtitle=f"{_unit_name(unit)} · {period_text}", lang=lang, notes=notes)
+
+
+# --- assembling -------------------------------------------------------------------------
+
+@dataclass
+class Slide:
+    key: str
+    filename: str
+    figure: go.Figure
+
+
+def briefing_slides(period: str, unit: str | None, lang: str, today: date | None = None) -> list[Slide]:
+    """The monthly pack: overview, one map per headline indicator, the scorecard, units behind."""
+    lang = lang_or_default(lang)
+    unit = unit or figures.root_code()
+    label = parse_period(period).label
+    period_text = period_label(parse_period(label), lang)
+    heads = figures.headline_codes()
+    newest = figures.latest_month()
+    slides = [Slide("overview", export_filename("overview", unit, label),
+                    overview_figure([card(c, label, unit, lang, today, newest) for c in heads], unit, period_text, lang))]
+    for code in heads:
+        slides.append(Slide(f"map-{code}", export_filename(code, unit, label), map_slide_figure(code, label, unit, lang)))
+    slides.append(Slide("scorecard", export_filename("scorecard", unit, label),
+                        scorecard_figure(scorecard(label, unit, lang, today), unit, period_text, lang)))
+    slides.append(Slide("units_behind", export_filename("units-behind", unit, label),
+                        units_behind_figure([units_behind(c, label, unit, lang, 4) for c in heads], unit,
+                                            period_text, lang)))
+    return slides
+
+
+def slide_for_export(slide: str, args: dict, lang: str) -> tuple[go.Figure, str]:
+    """The figure and file name (without .png) of /export/<slide>.png. Bad parameters are
+    replaced by defaults and the replacement is noted inside the image."""
+    notes: list[str] = []
+    known = list(figures.indicators()["code"])
+    heads = figures.headline_codes() or known
+    code = args.get("indicator") or ""
+    if code and code not in known:
+        notes.append(t("exp2_bad_indicator", lang, value=code, known=", ".join(known)))
+        code = ""
+    code = code or heads[0]
+    unit = args.get("unit") or args.get("parent") or ""
+    if unit:
+        try:
+            figures.entity(unit)
+        except LookupError:
+            notes.append(t("exp2_bad_unit", lang, value=unit))
+            unit = ""
+    unit = unit or figures.root_code()
+    period = args.get("period") or ""
+    try:
+        label = parse_period(period).label if period else figures.resolve_period(None).label
+    except PeriodError as exc:
+        notes.append(t("bad_param", lang, detail=str(exc)))
+        label = figures.resolve_period(None).label
+    period_text = period_label(parse_period(label), lang)
+    if slide == "overview":
+        cards = [card(c, label, unit, lang) for c in heads]
+        return overview_figure(cards, unit, period_text, lang, notes=notes), export_filename("overview", unit, label)
+    if slide == "map":
+        return map_slide_figure(code, label, unit, lang, notes), export_filename(code, unit, label)
+    if slide == "scorecard":
+        return scorecard_figure(scorecard(label, unit, lang), unit, period_text, lang, notes), \
+            export_filename("scorecard", unit, label)
+    if slide == "units_behind":
+        codes = [code] if args.get("indicator") and code in known else heads
+        return units_behind_figure([units_behind(c, label, unit, lang, 4) for c in codes], unit, period_text, lang,
+                                   notes), export_filename("units-behind", unit, label)
+    if slide == "completeness":
+        return completeness_figure([completeness(c, label, unit, lang) for c in heads], unit, period_text, lang,
+                                   notes), export_filename("completeness", unit, label)
+    # "chart": the trend behind an overview card, or by-unit bars with level=
+    level = args.get("level")
+    if level in figures.LEVELS and level != "province":
+        parent = None if figures.entity(unit)["level"] == "province" else unit
+        return units_chart(code, label, level, parent, lang, notes=notes), export_filename(code, unit, label)
+    return indicator_chart(code, unit, label, lang, notes=notes), export_filename(code, unit, label)
