@@ -260,6 +260,18 @@ def _observations(frame: pd.DataFrame) -> list[progress.Observation]:
             for r in frame.itertuples() if pd.notna(r.numerator)]
 
 
+def period_observations(history: list[progress.Observation], as_of: str, numerator, denominator
+                        ) -> list[progress.Observation]:
+    """The monthly history with the period's own figure standing as the observation of its
+    last month (`as_of`). For a month it is that month's figure; for a quarter or a year the
+    period's sum (flow) or latest months (stock) replace the last month, so the status, the gap
+    and the value shown always describe the same figure; the pace still comes from the months."""
+    obs = [o for o in history if o.month != as_of]
+    if pd.notna(numerator) and pd.notna(denominator):
+        obs.append(progress.Observation(month=as_of, numerator=float(numerator), denominator=float(denominator)))
+    return obs
+
+
 def units_at(level: str, parent: str | None, period: Period) -> pd.DataFrame:
     """The units (or facilities) of `level` beneath `parent`, valid at some point of `period`."""
     if level == "facility":
@@ -311,15 +323,14 @@ def figures(indicator_code: str, period_label: str, level: str, parent: str | No
     for row in frame.itertuples(index=False):
         target = pick_target(own_targets, tree.get(row.code) or [(row.code, level)], as_of)
         obs = _observations(by_code[row.code]) if row.code in by_code else []
+        # Progress is judged on the figure shown for the period (see period_observations),
+        # never on the last month alone: a year's 46 % is not "achieved" because December hit 50 %.
+        obs = period_observations(obs, as_of, row.numerator, row.denominator) if row.reported else obs
         prog = progress.evaluate(obs, target, as_of, higher_is_better=ind["higher_is_better"])
         status = prog.status
         value = row.value
         if row.reported == 0 or pd.isna(value):
             status = "no_data"
-        elif target is not None and prog.status != "no_target":
-            met = value >= target.value if ind["higher_is_better"] else value <= target.value
-            if met:
-                status = "achieved"
         gap_points = None
         gap_units = None
         if target is not None and pd.notna(value):
@@ -369,6 +380,9 @@ def headline(indicator_code: str, period_label: str, code: str) -> Headline:
     longer = series(indicator_code, code, add_months(period.end, -23), period.end)
     ind = indicator(indicator_code)
     target = resolve_target(indicator_code, code, period.end)
-    prog = progress.evaluate(_observations(longer), target, period.end, higher_is_better=ind["higher_is_better"])
+    obs = _observations(longer)
+    if row.get("reported"):
+        obs = period_observations(obs, period.end, row.get("numerator"), row.get("denominator"))
+    prog = progress.evaluate(obs, target, period.end, higher_is_better=ind["higher_is_better"])
     return Headline(indicator=ind, period=period, code=code, row=row, sparkline=spark, progress=prog,
                     as_of=latest_month(indicator_code))

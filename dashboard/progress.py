@@ -89,8 +89,10 @@ Numbers
     * ``projected_month``: first month at which the line from the current
       value at ``actual_pace`` meets the target, i.e. ``value_month +
       ceil(gap_points / |actual_pace|)``; ``value_month`` when the target is
-      already met; ``None`` when it never does (flat or worsening pace) or
-      when there is no pace. It may lie beyond the deadline.
+      already met; ``None`` when it never does (flat or worsening pace),
+      when there is no pace, or when that month would lie after 9999-12 (a
+      pace so slow that it practically never does). It may lie beyond the
+      deadline.
 
 Flags (see :data:`FLAGS`, always in that order)
     ``'zero_denominator'`` the latest observation ``<= as_of`` has a zero
@@ -164,6 +166,7 @@ month of the current value."""
 EPSILON_POINTS: float = 1e-9
 """Tolerance (percentage points) for comparisons against the target."""
 
+_LAST_MONTH_INDEX = 9999 * 12 + 11  # 9999-12, the last month 'YYYY-MM' can write
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _AS_OF_RE = re.compile(r"^(\d{4})-(\d{2})(?:-\d{2})?$")
 
@@ -437,7 +440,9 @@ def evaluate(
         projected_month: str | None = value_month
     elif actual_pace is not None and sign * actual_pace > EPSILON_POINTS:
         months_needed = math.ceil(gap_points / (sign * actual_pace) - 1e-9)
-        projected_month = _month_from_index(cur_i + months_needed)
+        # A pace barely above zero "reaches" the target in millennia: that is never.
+        projected_month = (_month_from_index(cur_i + months_needed)
+                           if cur_i + months_needed <= _LAST_MONTH_INDEX else None)
     else:
         projected_month = None
 
