@@ -127,8 +127,10 @@ def ancestry() -> dict[str, list[tuple[str, str]]]:
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "entity_ancestors")
     frame = frame.sort_values(["entity_code", "depth"])
-    return {str(code): list(zip(g["ancestor_code"].astype(str), g["ancestor_level"]))
-            for code, g in frame.groupby("entity_code", sort=False)}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for entity_code, ancestor, level in zip(frame["entity_code"], frame["ancestor_code"], frame["ancestor_level"]):
+        out.setdefault(str(entity_code), []).append((str(ancestor), level))
+    return out
 
 
 def ancestors(code: str) -> list[tuple[str, str]]:
@@ -235,18 +237,29 @@ def not_reported(indicator_code: str, code: str, period_label: str) -> list[str]
         return aggregation.not_reported(conn, indicator_code, code, period)
 
 
-def pick_target(table: pd.DataFrame, chain: list[tuple[str, str]], as_of: str) -> progress.Target | None:
+def targets_by_scope(table: pd.DataFrame) -> dict[str, list[progress.Target]]:
+    """One indicator's targets grouped by scope, each list sorted by deadline."""
+    out: dict[str, list[progress.Target]] = {}
+    for scope, value, deadline, source in sorted(
+            zip(table["scope_code"], table["value"], table["deadline"], table["source"]),
+            key=lambda r: (str(r[0]), str(r[2]))):
+        out.setdefault(str(scope), []).append(
+            progress.Target(value=float(value), deadline=str(deadline), source=str(source or "")))
+    return out
+
+
+def pick_target(table: pd.DataFrame | dict, chain: list[tuple[str, str]], as_of: str) -> progress.Target | None:
     """The target that applies to an entity whose ancestor chain (itself first) is `chain`:
     its own, else its nearest ancestor's. Among one scope's targets, the earliest deadline
-    not yet passed at `as_of`, else the latest one. `table` holds one indicator's targets."""
+    not yet passed at `as_of`, else the latest one. `table` holds one indicator's targets
+    (a frame, or its targets_by_scope() when called in a loop)."""
+    by_scope = targets_by_scope(table) if isinstance(table, pd.DataFrame) else table
     for anc, _level in chain:
-        own = table[table["scope_code"] == anc]
-        if own.empty:
+        own = by_scope.get(anc)
+        if not own:
             continue
-        upcoming = own[own["deadline"] >= as_of].sort_values("deadline")
-        row = upcoming.iloc[0] if not upcoming.empty else own.sort_values("deadline").iloc[-1]
-        return progress.Target(value=float(row["value"]), deadline=str(row["deadline"]),
-                               source=str(row["source"] or ""))
+        upcoming = [t for t in own if t.deadline >= as_of]
+        return upcoming[0] if upcoming else own[-1]
     return None
 
 
@@ -256,8 +269,20 @@ def resolve_target(indicator_code: str, code: str, as_of: str) -> progress.Targe
 
 
 def _observations(frame: pd.DataFrame) -> list[progress.Observation]:
-    return [progress.Observation(month=str(r.period), numerator=float(r.numerator), denominator=float(r.denominator))
-            for r in frame.itertuples() if pd.notna(r.numerator)]
+    return [progress.Observation(month=str(m), numerator=float(n), denominator=float(d))
+            for m, n, d in zip(frame["period"], frame["numerator"], frame["denominator"]) if pd.notna(n)]
+
+
+def _observations_by_code(history: pd.DataFrame) -> dict[str, list[progress.Observation]]:
+    """Monthly observations of every unit in one pass (history is ordered by code, month)."""
+    out: dict[str, list[progress.Observation]] = {}
+    if history.empty:
+        return out
+    for code, m, n, d in zip(history["code"], history["period"], history["numerator"], history["denominator"]):
+        if pd.notna(n):
+            out.setdefault(code, []).append(progress.Observation(month=str(m), numerator=float(n),
+                                                                 denominator=float(d)))
+    return out
 
 
 def period_observations(history: list[progress.Observation], as_of: str, numerator, denominator
@@ -315,14 +340,14 @@ def figures(indicator_code: str, period_label: str, level: str, parent: str | No
 
     as_of = period.end
     history = monthly_by_level(indicator_code, level, add_months(as_of, -24), as_of)
-    by_code = {code: g for code, g in history.groupby("code")} if not history.empty else {}
+    by_code = _observations_by_code(history)
     tree = ancestry()
     all_targets = targets()
-    own_targets = all_targets[all_targets["indicator_code"] == indicator_code]
+    own_targets = targets_by_scope(all_targets[all_targets["indicator_code"] == indicator_code])
     out = []
     for row in frame.itertuples(index=False):
         target = pick_target(own_targets, tree.get(row.code) or [(row.code, level)], as_of)
-        obs = _observations(by_code[row.code]) if row.code in by_code else []
+        obs = by_code.get(row.code, [])
         # Progress is judged on the figure shown for the period (see period_observations),
         # never on the last month alone: a year's 46 % is not "achieved" because December hit 50 %.
         obs = period_observations(obs, as_of, row.numerator, row.denominator) if row.reported else obs

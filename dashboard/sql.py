@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,9 +18,16 @@ class UnknownQuery(KeyError):
     pass
 
 
+def _folder():
+    """The repository's queries/ beside the package (editable installs, `python app.py`), else the
+    installed `queries` package. Looked up by path first so a script named queries.py cannot shadow it."""
+    beside = Path(__file__).resolve().parent.parent / "queries"
+    return beside if beside.is_dir() else resources.files("queries")
+
+
 @lru_cache(maxsize=None)
 def _statements() -> dict[str, TextClause]:
-    folder = resources.files("queries")
+    folder = _folder()
     return {
         entry.name[:-4]: text(entry.read_text(encoding="utf-8"))
         for entry in folder.iterdir()
@@ -41,7 +49,9 @@ def statement(name: str) -> TextClause:
 def fetch_df(conn: Connection, name: str, **params: Any) -> pd.DataFrame:
     """Run the named query and return its rows as a DataFrame (columns as the SQL names them)."""
     result = conn.execute(statement(name), params)
-    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    columns = list(result.keys())
+    # Plain tuples: pandas probes Row objects attribute by attribute, 3x slower on big results.
+    return pd.DataFrame.from_records([tuple(row) for row in result.fetchall()], columns=columns)
 
 
 def fetch_rows(conn: Connection, name: str, **params: Any) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
 -- Month-by-month figures of every unit of one level (or every facility) over a window:
 -- the input of paces and projections. Within one month stock and flow agree.
+-- The values drive the join (CROSS JOIN fixes that order in SQLite; PostgreSQL plans
+-- it freely): each value row then finds its ancestor through the closure's primary key.
 -- Parameters: indicator, level, start, end
 SELECT a.ancestor_code AS code,
        v.period AS period,
@@ -7,8 +9,9 @@ SELECT a.ancestor_code AS code,
        SUM(v.denominator) AS denominator,
        COUNT(*) AS reported
 FROM kpi_values v
-JOIN entity_ancestors a ON a.entity_code = v.entity_code AND a.ancestor_level = :level
+CROSS JOIN entity_ancestors a
 JOIN indicator_scopes s ON s.indicator_code = v.indicator_code AND s.entity_kind = a.entity_kind
 WHERE v.indicator_code = :indicator AND v.period >= :start AND v.period <= :end
+  AND a.entity_code = v.entity_code AND a.ancestor_level = :level
 GROUP BY a.ancestor_code, v.period
 ORDER BY a.ancestor_code, v.period

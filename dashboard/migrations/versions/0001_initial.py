@@ -148,8 +148,12 @@ def upgrade() -> None:
         sa.Column("valid_to", MONTH, nullable=True),
         sa.PrimaryKeyConstraint("entity_code", "ancestor_code", name="pk_entity_ancestors"),
     )
+    # Both directions are read: all entities under an ancestor (roll-ups), and a value row's
+    # ancestor at one level (monthly roll-ups driven by the values).
     op.create_index("ix_entity_ancestors_level", "entity_ancestors",
                     ["ancestor_level", "ancestor_code", "entity_kind", "entity_code"])
+    op.create_index("ix_entity_ancestors_entity", "entity_ancestors",
+                    ["entity_code", "ancestor_level", "ancestor_code", "entity_kind"])
 
 
 def downgrade() -> None:
