@@ -1,7 +1,11 @@
 """First start: schema, built-in indicators, and the demo province if the database is empty."""
 from __future__ import annotations
 
+import fcntl
 import logging
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import Engine, text
 
@@ -13,9 +17,41 @@ log = logging.getLogger(__name__)
 DEMO_SOURCE = "demo:hai-phong-2025"
 
 
+@contextmanager
+def first_start_lock(engine: Engine) -> Iterator[None]:
+    """Serialise first-start work between processes (several gunicorn workers start at
+    once): a file lock beside a SQLite file, an advisory lock on PostgreSQL."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(20250701)"))
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(20250701)"))
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    lock_path = Path(database).with_suffix(Path(database).suffix + ".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def prepare_database(engine: Engine, load_demo: bool = True) -> bool:
     """Upgrade the schema, make sure the catalogue's indicators exist, and fill an empty
     database with the demo province. Returns True if the demo was loaded now."""
+    with first_start_lock(engine):
+        return _prepare(engine, load_demo)
+
+
+def _prepare(engine: Engine, load_demo: bool) -> bool:
     if not is_up_to_date(engine):
         upgrade(engine)
     with engine.connect() as conn:

@@ -54,8 +54,12 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
         if (ROOT / (name.replace(".", "/") + ".py")).exists():
             _import_page(name)
 
-    from . import api  # noqa: F401 - registers /api/v1 on the server
+    from . import api, health
+
     api.register(app.server)
+    health.register(app.server)
+    from . import exports  # /export/*.png and /export/data.csv|xlsx (issue 6)
+    exports.register(app.server)
 
     app.layout = html.Div([dash.page_container], id="app-root")
     return app
