@@ -36,16 +36,27 @@ class Period:
 
 
 def month_index(month: str) -> int:
-    year, mon = int(month[:4]), int(month[5:7])
-    return year * 12 + mon - 1
+    """Months since January of year 0: ``year * 12 + (month - 1)``.
+
+    ``month_index('2025-03') - month_index('2024-12') == 3``. Raises ``ValueError``
+    unless ``month`` is exactly ``'YYYY-MM'`` with MM in 01..12.
+    """
+    m = _MONTH.match(month) if isinstance(month, str) else None
+    if not m or not 1 <= int(m[2]) <= 12:
+        raise ValueError(f"month must be 'YYYY-MM', got {month!r}")
+    return int(m[1]) * 12 + int(m[2]) - 1
 
 
 def month_from_index(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    year, mon0 = divmod(index, 12)
+    if not 0 <= year <= 9999:
+        raise ValueError(f"month index {index} is outside years 0000-9999")
+    return f"{year:04d}-{mon0 + 1:02d}"
 
 
 def add_months(month: str, n: int) -> str:
-    return month_from_index(month_index(month) + n)
+    """``month`` shifted by ``n`` months (n may be negative)."""
+    return month_from_index(month_index(month) + int(n))
 
 
 def month_range(start: str, end: str) -> list[str]:

@@ -109,6 +109,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .periods import add_months, month_from_index, month_index
+
 __all__ = [
     "Observation",
     "Target",
@@ -167,7 +169,6 @@ EPSILON_POINTS: float = 1e-9
 """Tolerance (percentage points) for comparisons against the target."""
 
 _LAST_MONTH_INDEX = 9999 * 12 + 11  # 9999-12, the last month 'YYYY-MM' can write
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _AS_OF_RE = re.compile(r"^(\d{4})-(\d{2})(?:-\d{2})?$")
 
 
@@ -215,35 +216,6 @@ class Progress:
     projected_value: float | None
     projected_month: str | None
     flags: tuple[str, ...]
-
-
-def month_index(month: str) -> int:
-    """Months since January of year 0: ``year * 12 + (month - 1)``.
-
-    ``month_index('2025-03') - month_index('2024-12') == 3``. Raises
-    ``ValueError`` unless ``month`` is exactly ``'YYYY-MM'`` with MM in 01..12.
-    """
-    if not isinstance(month, str):
-        raise ValueError(f"month must be a 'YYYY-MM' string, got {month!r}")
-    m = _MONTH_RE.match(month)
-    if not m:
-        raise ValueError(f"month must be 'YYYY-MM', got {month!r}")
-    year, mon = int(m.group(1)), int(m.group(2))
-    if not 1 <= mon <= 12:
-        raise ValueError(f"month out of range in {month!r}")
-    return year * 12 + mon - 1
-
-
-def _month_from_index(index: int) -> str:
-    year, mon0 = divmod(index, 12)
-    if not 0 <= year <= 9999:
-        raise ValueError(f"month index {index} is outside years 0000-9999")
-    return f"{year:04d}-{mon0 + 1:02d}"
-
-
-def add_months(month: str, n: int) -> str:
-    """``month`` shifted by ``n`` months (n may be negative): 'YYYY-MM'."""
-    return _month_from_index(month_index(month) + int(n))
 
 
 def status_sort_key(status: str) -> int:
@@ -441,7 +413,7 @@ def evaluate(
     elif actual_pace is not None and sign * actual_pace > EPSILON_POINTS:
         months_needed = math.ceil(gap_points / (sign * actual_pace) - 1e-9)
         # A pace barely above zero "reaches" the target in millennia: that is never.
-        projected_month = (_month_from_index(cur_i + months_needed)
+        projected_month = (month_from_index(cur_i + months_needed)
                            if cur_i + months_needed <= _LAST_MONTH_INDEX else None)
     else:
         projected_month = None
