@@ -1,0 +1,351 @@
+"""Wall screen (/wall): the operations-room TV. Configured entirely by the URL, e.g.
+
+    /wall?indicators=hssk,cashless,emr,tthc_online&rotate=30&refresh=300&theme=dark&lang=vi
+
+* ``indicators`` comma-separated codes (default: the headline indicators); unknown codes
+  are dropped with a discreet note.
+* ``rotate`` seconds per slide, 5–600 (default 30). 1–4 is a test range (benches and
+  browser tests), allowed and noted on screen; anything else is clamped.
+* ``refresh`` seconds between data refreshes, 30–3600 (default 300); 2–29 is a test range.
+* ``theme`` dark (default) | light; ``lang`` vi (default) | en.
+
+No navigation, controls or scroll bars. Slides: the headline cards, a map per indicator,
+the units most behind target, reporting completeness. Every slide shows the clock and
+"Số liệu đến tháng MM/YYYY"; the demo label while demo data is loaded.
+
+How it keeps going for days (see assets/wall.js):
+
+* Rotation, the clock, the 4K scale and the connection banner are plain browser timers in
+  ``assets/wall.js``, not Dash callbacks: each dcc.Interval tick is recorded in the Dash
+  renderer's undo history (``history.past`` grows by one entry per tick, forever), which a
+  one-second clock would turn into a leak. Only the data refresh is a dcc.Interval (one
+  tick per ``refresh`` seconds).
+* The refresh callback returns new slide contents. If the database fails it catches the
+  exception and returns ``no_update`` for the slides plus a status flag, so the last good
+  figures stay; if the server is unreachable the request fails in the browser, nothing is
+  replaced, and wall.js notices that no answer came within ``refresh`` + grace. Either way
+  a discreet banner says "Mất kết nối — đang hiển thị số liệu lúc HH:MM", and it goes away
+  by itself at the first good answer.
+* No error box: dev tools UI is off outside debug (dashboard.webapp.main), every failure is
+  caught here, and nothing on the page raises.
+
+Figures older than their reporting cycle are greyed with a note (rule in dashboard/slides.py).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import dash
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html, no_update
+
+from dashboard import figures, slides
+from dashboard import formatting as fmt
+from dashboard.i18n import lang_or_default, t
+from layouts.common import STATUS_COLORS, STATUS_TEXT_COLORS
+
+log = logging.getLogger(__name__)
+
+ROTATE_DEFAULT, ROTATE_RANGE, ROTATE_TEST_BELOW = 30, (1, 600), 5
+REFRESH_DEFAULT, REFRESH_RANGE, REFRESH_TEST_BELOW = 300, (2, 3600), 30
+THEMES = ("dark", "light")
+PER_SLIDE = 4
+MAX_INDICATORS = 12
+
+
+def _int_param(name: str, raw, default: int, bounds: tuple[int, int], lang: str, notes: list[str]) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(float(str(raw).strip()))
+    except (TypeError, ValueError):
+        notes.append(t("wall_bad_number", lang, name=name, value=raw, used=default))
+        return default
+    lo, hi = bounds
+    if value < lo or value > hi:
+        used = min(max(value, lo), hi)
+        notes.append(t("wall_clamped", lang, name=name, value=raw, lo=lo, hi=hi, used=used))
+        return used
+    return value
+
+
+def parse_config(indicators=None, rotate=None, refresh=None, theme=None, lang=None, known=None) -> tuple[dict, list[str]]:
+    """The wall's settings from URL parameters, never raising: (config, discreet notes)."""
+    lang = lang_or_default(lang if isinstance(lang, str) else None)
+    notes: list[str] = []
+    known = list(known if known is not None else figures.indicators()["code"])
+    chosen: list[str] = []
+    unknown: list[str] = []
+    if isinstance(indicators, str) and indicators.strip():
+        for code in (c.strip() for c in indicators.split(",")):
+            if not code:
+                continue
+            if code in known:
+                if code not in chosen:
+                    chosen.append(code)
+            else:
+                unknown.append(code[:40])
+    if unknown:
+        notes.append(t("wall_unknown_codes", lang, codes=", ".join(unknown[:10])))
+    if not chosen:
+        try:
+            chosen = figures.headline_codes() or known[:4]
+        except Exception:  # noqa: BLE001
+            chosen = known[:4]
+    chosen = chosen[:MAX_INDICATORS]
+    rot = _int_param("rotate", rotate, ROTATE_DEFAULT, ROTATE_RANGE, lang, notes)
+    ref = _int_param("refresh", refresh, REFRESH_DEFAULT, REFRESH_RANGE, lang, notes)
+    if rot < ROTATE_TEST_BELOW:
+        notes.append(t("wall_test_rotate", lang, n=rot))
+    th = theme if theme in THEMES else "dark"
+    if theme not in (None, "") and theme not in THEMES:
+        notes.append(t("wall_bad_theme", lang, value=str(theme)[:20], used=th))
+    return {"indicators": chosen, "rotate": rot, "refresh": ref, "theme": th, "lang": lang}, notes
+
+
+# --- slides ------------------------------------------------------------------------------
+
+def _pill(status: str, text: str, stale: bool = False) -> html.Span:
+    return html.Span(text, className="wall-pill",
+                     style={"backgroundColor": "#6e7681" if stale else STATUS_COLORS.get(status, "#57606a"),
+                            "color": STATUS_TEXT_COLORS.get(status, "#ffffff") if not stale else "#ffffff"})
+
+
+def _spark(card: slides.Card, theme: str) -> dcc.Graph:
+    th = slides.THEMES[theme]
+    colour = th["stale"] if card.stale else STATUS_COLORS.get(card.status, "#1f6feb")
+    fig = go.Figure(go.Scatter(x=card.spark_x, y=card.spark_y, mode="lines+markers", hoverinfo="skip",
+                               line={"color": colour, "width": 4}, marker={"size": 6}, connectgaps=False))
+    if card.target is not None and card.spark_x:
+        fig.add_trace(go.Scatter(x=[card.spark_x[0], card.spark_x[-1]], y=[card.target, card.target], mode="lines",
+                                 hoverinfo="skip", line={"color": th["muted"], "dash": "dash", "width": 2}))
+    fig.update_layout(margin={"l": 0, "r": 0, "t": 4, "b": 4}, showlegend=False, autosize=True,
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+                      xaxis={"visible": False}, yaxis={"visible": False})
+    return dcc.Graph(figure=fig, config={"staticPlot": True, "displayModeBar": False, "responsive": True},
+                     className="wall-spark", style={"height": "100%", "width": "100%"})
+
+
+def _card(card: slides.Card, theme: str) -> html.Div:
+    stale = bool(card.stale)
+    return html.Div([
+        html.Div(card.name, className="wall-card-name"),
+        html.Div([html.Span(card.value_text, className="wall-big", id=f"wall-value-{card.code}",
+                            **{"data-value": "" if card.value is None else repr(card.value)}),
+                  _pill(card.status, card.status_text, stale)], className="wall-card-value"),
+        html.Div(card.target_text, className="wall-muted"),
+        html.Div(card.gap_text, className="wall-gap"),
+        html.Div(html.Div(_spark(card, theme), className="wall-graph-box"), className="wall-spark-box"),
+        html.Div(card.completeness_text, className="wall-muted wall-small"),
+        html.Div(("⚠ " + card.stale_text) if stale else "", className="wall-stale-note"),
+    ], className="wall-card" + (" is-stale" if stale else ""),
+        style={"borderTopColor": "#6e7681" if stale else STATUS_COLORS.get(card.status, "#57606a")})
+
+
+def _section(key: str, title: str, body, lang: str, extra_class: str = "") -> html.Section:
+    return html.Section([html.H1(title, className="wall-slide-title"), body],
+                        className=f"wall-slide {extra_class}".strip(), id=f"wall-slide-{key}",
+                        **{"data-key": key})
+
+
+def overview_slides(cards: list[slides.Card], cfg: dict) -> list[html.Section]:
+    lang, theme = cfg["lang"], cfg["theme"]
+    out = []
+    per = 6 if len(cards) > PER_SLIDE else PER_SLIDE
+    for i in range(0, len(cards), per):
+        chunk = cards[i:i + per]
+        key = "overview" if i == 0 else f"overview-{i // per + 1}"
+        out.append(_section(key, t("wall_slide_overview", lang),
+                            html.Div([_card(c, theme) for c in chunk],
+                                     className=f"wall-cards wall-cards-{len(chunk)}"), lang))
+    return out
+
+
+def _wall_map(code: str, card: slides.Card, cfg: dict) -> dcc.Graph:
+    lang, theme = cfg["lang"], cfg["theme"]
+    th = slides.THEMES[theme]
+    unit = figures.root_code()
+    fig = go.Figure(slides.map_figure(code, card.period, unit, lang))
+    fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", autosize=True,
+                      width=None, height=None, title=None, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      font={"family": slides.FONT_FAMILY, "size": 22, "color": th["ink"]})
+    fig.update_xaxes(color=th["ink"], gridcolor=th["grid"])
+    fig.update_yaxes(color=th["ink"])
+    return dcc.Graph(figure=fig, config={"staticPlot": True, "displayModeBar": False, "responsive": True},
+                     className="wall-map", style={"height": "100%", "width": "100%"})
+
+
+def map_slide(code: str, card: slides.Card, cfg: dict) -> html.Section:
+    lang = cfg["lang"]
+    stale = bool(card.stale)
+    side = html.Div([
+        html.Div(t("wall_overall", lang), className="wall-muted"),
+        html.Div(card.value_text, className="wall-big"),
+        _pill(card.status, card.status_text, stale),
+        html.Div(card.target_text, className="wall-muted wall-mt"),
+        html.Div(card.gap_text, className="wall-gap"),
+        html.Div(card.completeness_text, className="wall-muted wall-small wall-mt"),
+        html.Div(fmt.month(card.period), className="wall-muted wall-small"),
+        html.Div(("⚠ " + card.stale_text) if stale else "", className="wall-stale-note"),
+    ], className="wall-map-side" + (" is-stale" if stale else ""))
+    body = html.Div([html.Div(html.Div(_wall_map(code, card, cfg), className="wall-graph-box"),
+                              className="wall-map-area"), side], className="wall-map-layout")
+    return _section(f"map-{code}", figures.name_of_indicator(code, lang), body, lang)
+
+
+def behind_slides(codes: list[str], cfg: dict, root: str) -> list[html.Section]:
+    lang = cfg["lang"]
+    out = []
+    for i in range(0, len(codes), PER_SLIDE):
+        chunk = codes[i:i + PER_SLIDE]
+        blocks = []
+        for code in chunk:
+            data = slides.units_behind(code, None, root, lang, n=4)
+            if data["rows"]:
+                items = [html.Li(html.Div([html.Span(r["name"], className="wall-unit-name"),
+                                           html.Span(r["value_text"], className="wall-unit-value"),
+                                           html.Span(f"−{r['gap_text']}", className="wall-unit-gap"),
+                                           _pill(r["status"], r["status_text"], bool(r["stale_text"]))],
+                                          className="wall-unit-row"),
+                                 className="wall-unit" + (" is-stale" if r["stale_text"] else ""))
+                         for r in data["rows"]]
+                body = html.Ol(items, className="wall-units")
+            else:
+                body = html.Div(t("wall_none_behind", lang), className="wall-muted")
+            count = html.Div(f"{data['count_behind']}/{data['count']} {t('level_' + data['level'], lang).lower()}",
+                             className="wall-muted wall-small")
+            blocks.append(html.Div([html.Div(data["name"], className="wall-card-name"), count, body],
+                                   className="wall-block"))
+        key = "behind" if i == 0 else f"behind-{i // PER_SLIDE + 1}"
+        out.append(_section(key, t("wall_behind_title", lang),
+                            html.Div(blocks, className=f"wall-blocks wall-blocks-{len(blocks)}"), lang))
+    return out
+
+
+def completeness_slides(codes: list[str], cfg: dict, root: str) -> list[html.Section]:
+    lang = cfg["lang"]
+    out = []
+    per = 6
+    for i in range(0, len(codes), per):
+        rows = []
+        for code in codes[i:i + per]:
+            d = slides.completeness(code, None, root, lang, n=3)
+            pct = d["pct"] if d["pct"] is not None else 0.0
+            missing = d["expected"] - d["reported"]
+            worst = ", ".join(f"{w['name']} {w['pct_text']}" for w in d["worst"])
+            rows.append(html.Div([
+                html.Div(d["name"], className="wall-comp-name"),
+                html.Div(html.Div(className="wall-comp-fill", style={"width": f"{min(max(pct, 0), 100):.1f}%"}),
+                         className="wall-comp-bar"),
+                html.Div(d["pct_text"], className="wall-comp-pct"),
+                html.Div([
+                    html.Span(f"{d['reported']}/{d['expected']} {d['kind']}"),
+                    html.Span(" · " + (t("wall_not_reported_n", lang, n=missing, kind=d["kind"]) if missing
+                                       else t("wall_all_reported", lang))),
+                    html.Span((" · " + t("wall_least_reporting", lang) + " " + worst) if worst else ""),
+                ], className="wall-comp-detail wall-muted"),
+            ], className="wall-comp-row"))
+        key = "completeness" if i == 0 else f"completeness-{i // per + 1}"
+        out.append(_section(key, t("wall_completeness_title", lang), html.Div(rows, className="wall-comp"), lang))
+    return out
+
+
+def build_slides(cfg: dict) -> list[html.Section]:
+    """Every slide, from the database (raises if the database fails: the caller decides)."""
+    root = figures.root_code()
+    newest = figures.latest_month()
+    cards = [slides.card(code, None, root, cfg["lang"], newest=newest) for code in cfg["indicators"]]
+    deck = overview_slides(cards, cfg)
+    deck += [map_slide(c.code, c, cfg) for c in cards]
+    deck += behind_slides(cfg["indicators"], cfg, root)
+    deck += completeness_slides(cfg["indicators"], cfg, root)
+    return deck
+
+
+def meta_children(lang: str) -> list:
+    """The header's data stamp and demo label (refreshed with the data)."""
+    newest = figures.latest_month()
+    until = t("data_until", lang, month=fmt.month(newest)) if newest else t("wall_no_data", lang)
+    out = [html.Span(until, className="wall-until", id="wall-until")]
+    if figures.is_demo():
+        out.append(html.Span(t("demo_banner", lang).split(" — ")[0], className="wall-demo", id="wall-demo",
+                             title=t("demo_banner", lang)))
+    return out
+
+
+def _status(ok: bool, seq: int, kind: str = "ok") -> str:
+    return json.dumps({"ok": ok, "seq": seq, "kind": kind, "server_time": time.strftime("%H:%M")})
+
+
+def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **_ignored):
+    lang = lang_or_default(lang if isinstance(lang, str) else None)
+    try:
+        known = list(figures.indicators()["code"])
+    except Exception:  # noqa: BLE001 - the frame must render even when the database does not
+        log.exception("wall: catalogue unavailable")
+        known = None
+    cfg, notes = parse_config(indicators, rotate, refresh, theme, lang, known=known or [])
+    if known is None:
+        cfg["indicators"] = [c for c in (indicators or "").split(",") if c][:MAX_INDICATORS]
+        notes = [n for n in notes if not n.startswith(t("wall_unknown_codes", lang, codes="")[:10])]
+    try:
+        deck = build_slides(cfg)
+        meta = meta_children(lang)
+        status = _status(True, 0)
+    except Exception:  # noqa: BLE001
+        log.exception("wall: first render failed; the refresh will retry")
+        deck = [_section("loading", t("wall_loading", lang), html.Div(), lang)]
+        meta = [html.Span(t("wall_loading", lang), className="wall-until", id="wall-until")]
+        status = _status(False, 0, "db")
+    province = ""
+    try:
+        province = figures.entity(figures.root_code())["name"]
+    except Exception:  # noqa: BLE001
+        pass
+    header = html.Header([
+        html.Div([html.Div(t("department_of", lang, name=province) if province else t("app_title", lang),
+                           className="wall-dept"),
+                  html.Div(meta, id="wall-meta", className="wall-meta")], className="wall-head-left"),
+        html.Div([html.Div("", id="wall-clock", className="wall-clock", **{"aria-label": t("wall_clock_label", lang)}),
+                  html.Div("", id="wall-date", className="wall-date")], className="wall-head-right"),
+    ], className="wall-head")
+    return html.Div([
+        header,
+        html.Main(deck, id="wall-deck", className="wall-deck", **{"data-active": "0"}),
+        html.Footer([
+            html.Div(" · ".join(notes), className="wall-notes", id="wall-notes"),
+            html.Div("", className="wall-progress", id="wall-progress"),
+        ], className="wall-foot"),
+        html.Div("", id="wall-banner", className="wall-banner", role="status"),
+        html.Div(status, id="wall-status", className="wall-hidden"),
+        dcc.Interval(id="wall-refresh", interval=cfg["refresh"] * 1000, n_intervals=0),
+        dcc.Store(id="wall-config", data=cfg),
+    ], id="wall-root", className=f"wall wall-theme-{cfg['theme']}", lang=lang,
+        **{"data-rotate": str(cfg["rotate"]), "data-refresh": str(cfg["refresh"]), "data-lang": lang,
+           "data-msg-offline": t("wall_offline", lang, time="{time}"),
+           "data-msg-db": t("wall_db_error", lang, time="{time}"),
+           "data-msg-loading": t("wall_loading", lang)})
+
+
+dash.register_page(__name__, path="/wall", name="wall", title="Màn hình điều hành — Dashboard chỉ đạo điều hành",
+                   layout=layout)
+
+
+@callback(Output("wall-deck", "children"), Output("wall-meta", "children"), Output("wall-status", "children"),
+          Input("wall-refresh", "n_intervals"), State("wall-config", "data"), prevent_initial_call=True)
+def refresh_wall(n_intervals, cfg):
+    """New slide contents every `refresh` seconds. A failure keeps what is on screen."""
+    seq = int(n_intervals or 0)
+    try:
+        cfg = cfg or {}
+        lang = lang_or_default(cfg.get("lang"))
+        known = list(figures.indicators()["code"])
+        clean, _notes = parse_config(",".join(cfg.get("indicators") or []), cfg.get("rotate"), cfg.get("refresh"),
+                                     cfg.get("theme"), lang, known=known)
+        return build_slides(clean), meta_children(lang), _status(True, seq)
+    except Exception:  # noqa: BLE001 - never an error box on the wall: keep the last good slides
+        log.exception("wall refresh failed; keeping the last figures on screen")
+        return no_update, no_update, _status(False, seq, "db")
