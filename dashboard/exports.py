@@ -234,21 +234,7 @@ def data_table(indicator: str | None, period: str | None, level: str | None, par
 
 
 def table_bytes(table: pd.DataFrame, ext: str, meta: list[tuple[str, str]]) -> bytes:
-    """CSV (UTF-8 with BOM so Excel shows the diacritics) or XLSX with a second sheet of notes.
-    Reuses dashboard.exporter's writer when that module provides one."""
-    try:  # the import/export engineer's writer, if present, keeps one format for both
-        from . import exporter  # type: ignore[attr-defined]
-
-        writer = getattr(exporter, "write_table", None)
-    except ImportError:
-        writer = None
-    if writer is not None:
-        try:
-            buf = io.BytesIO()
-            writer(table, buf, ext)
-            return buf.getvalue()
-        except Exception:  # noqa: BLE001 - fall back to ours
-            log.warning("dashboard.exporter.write_table failed; using the built-in writer", exc_info=True)
+    """CSV (UTF-8 with BOM so Excel shows the diacritics) or XLSX with a second sheet of notes."""
     if ext == "csv":
         return table.to_csv(index=False).encode("utf-8-sig")
     buf = io.BytesIO()
@@ -256,6 +242,37 @@ def table_bytes(table: pd.DataFrame, ext: str, meta: list[tuple[str, str]]) -> b
         table.to_excel(xl, index=False, sheet_name="data")
         pd.DataFrame(meta, columns=["", " "]).to_excel(xl, index=False, sheet_name="notes")
     return buf.getvalue()
+
+
+def indicator_export(indicator: str, period: str | None, level: str | None, parent: str | None, ext: str,
+                     lang: str) -> tuple[bytes, str, list[str]] | None:
+    """One indicator over units: dashboard.exporter's files (the CLI's format), after replacing bad
+    parameters by defaults. None when that module is not there."""
+    try:
+        from . import exporter
+    except ImportError:
+        return None
+    from .periods import PeriodError, parse_period
+
+    warnings: list[str] = []
+    try:
+        label = parse_period(period).label if period else figures.resolve_period(None, indicator).label
+    except PeriodError as exc:
+        warnings.append(t("bad_param", lang, detail=str(exc)))
+        label = figures.resolve_period(None, indicator).label
+    if level not in figures.LEVELS:
+        if level:
+            warnings.append(t("exp2_bad_level", lang, value=level))
+        level = "district"
+    if parent:
+        try:
+            exporter.check_request(indicator, label, level, parent)
+        except exporter.ExportError as exc:
+            warnings.append(str(exc))
+            parent = None
+    buf = io.BytesIO()
+    exporter.export_values(indicator, label, level, parent, fmt=ext, out=buf)
+    return buf.getvalue(), export_filename(indicator, parent or figures.root_code(), label, ext), warnings
 
 
 # --- Flask routes ------------------------------------------------------------------------
@@ -286,8 +303,11 @@ def _attachment(body: bytes, mimetype: str, filename: str, warnings: list[str] |
     resp.headers["Cache-Control"] = "no-store"
     if warnings:
         # HTTP headers are Latin-1: keep the English half of the bilingual message.
-        resp.headers["X-Dashboard-Warning"] = " | ".join(w.split(" / ")[-1] for w in warnings).encode(
-            "ascii", "replace").decode("ascii")[:500]
+        import unicodedata
+
+        text = " | ".join(warnings).replace("đ", "d").replace("Đ", "D")
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+        resp.headers["X-Dashboard-Warning"] = text[:500]
     return resp
 
 
@@ -297,6 +317,19 @@ def _data_route(ext: str):
     lang = lang_or_default(request.args.get("lang"))
     if ext not in ("csv", "xlsx"):
         return _text_response(t("exp2_bad_format", lang, value=ext), 404)
+    indicator = request.args.get("indicator")
+    mimetype = "text/csv; charset=utf-8" if ext == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    if indicator and indicator in _safe(lambda: list(figures.indicators()["code"]), default=[]):
+        try:
+            done = indicator_export(indicator, request.args.get("period"), request.args.get("level"),
+                                    request.args.get("parent") or request.args.get("unit"), ext, lang)
+        except Exception:  # noqa: BLE001
+            log.exception("data export failed")
+            return _text_response(t("exp2_failed", lang), 503)
+        if done is not None:
+            body, name, warnings = done
+            return _attachment(body, mimetype, name, warnings)
     try:
         table, warnings = data_table(request.args.get("indicator"), request.args.get("period"),
                                      request.args.get("level"),
@@ -306,7 +339,7 @@ def _data_route(ext: str):
         return _text_response(t("exp2_failed", lang), 503)
     period_col = t("exp2_col_period", lang)
     period = str(table[period_col].iloc[0]) if len(table) else "none"
-    indicator = request.args.get("indicator") if not any("indicator" in w for w in warnings) else None
+    indicator = None  # here: every indicator of one unit (a bad code was replaced, see warnings)
     unit = request.args.get("parent") or request.args.get("unit") or _safe(figures.root_code, default="all")
     name = export_filename(indicator or "all", unit, period, ext)
     meta = [(t("exp2_meta_made", lang), datetime.now().strftime("%d/%m/%Y %H:%M")),
@@ -315,8 +348,6 @@ def _data_route(ext: str):
         meta.append((t("exp2_meta_demo", lang), t("demo_banner", lang)))
     meta += [(t("exp2_meta_warning", lang), w) for w in warnings]
     body = table_bytes(table, ext, meta)
-    mimetype = "text/csv; charset=utf-8" if ext == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _attachment(body, mimetype, name, warnings)
 
 

@@ -430,7 +430,8 @@ def indicator_chart(code: str, unit: str, period: str, lang: str, months: int = 
     fig.update_layout(showlegend=True,
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
                               "font": {"size": 22}},
-                      xaxis={"type": "category", "gridcolor": "#eaeef2", "tickangle": -45},
+                      margin={"b": 190},
+                      xaxis={"type": "category", "gridcolor": "#eaeef2", "tickangle": -45, "automargin": False},
                       yaxis={"ticksuffix": " %" if lang == "vi" else "%", "gridcolor": "#d0d7de",
                              "range": [max(0, lo - 10), 102]})
     head = figures.headline(code, period, unit)
