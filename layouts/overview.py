@@ -11,6 +11,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import figures
 from dashboard import formatting as fmt
+from dashboard.exports import export_href, export_links
 from dashboard.i18n import lang_or_default, t
 from dashboard.periods import PeriodError, parse_period, period_label
 from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, shell, status_badge
@@ -94,6 +95,11 @@ def headline_card(code: str, period_label_value: str, root: str, lang: str) -> d
         html.Div(completeness_text(row, ind, lang), className="kpi-completeness", id=f"kpi-completeness-{code}"),
         html.Div(f"{t('source', lang)}: {row.get('target_source')}" if row.get("target_source") else "",
                  className="kpi-source"),
+        # issue 6: the card's chart as a 1920x1080 picture for the briefing, rendered on the server
+        html.A(t("exp2_image", lang), href=export_href("chart", indicator=code, unit=root,
+                                                       period=period_label_value, lang=lang),
+               download="", className="kpi-export no-print", id=f"kpi-export-{code}",
+               title=t("exp2_image_title", lang)),
     ]
     return dbc.Col(dbc.Card(dbc.CardBody(body), className="kpi-card h-100",
                             style={"borderTop": f"6px solid {STATUS_COLORS.get(status, '#57606a')}"},
@@ -143,12 +149,14 @@ def layout(period: str | None = None, lang: str | None = None, **_ignored):
             ], className="d-flex align-items-center"), md=3),
             dbc.Col(data_until_stamp(figures.latest_month(), lang), md=2, className="text-md-end"),
         ], className="align-items-center mb-3")
+        exports_row = export_links("overview", lang, period=chosen.label, unit=root)  # issue 6
         cards = dbc.Row([headline_card(code, chosen.label, root, lang) for code in heads], id="headline-cards")
         others = [c for c in figures.indicators()["code"] if c not in heads]
         content = html.Div([
             dcc.Location(id="overview-location", refresh="callback-nav"),
             dcc.Store(id="overview-lang", data=lang),
             controls,
+            exports_row,
             html.H2(period_label(chosen, lang), className="period-heading", id="period-heading"),
             cards,
             html.H3(t("overview_other", lang), className="mt-4"),
