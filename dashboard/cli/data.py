@@ -1,0 +1,194 @@
+"""`dashboard import`, `dashboard export values` and `dashboard loads`.
+
+Argument parsing and printing only: the work is in dashboard/importer.py and
+dashboard/exporter.py (formats and rules: docs/data-formats.md).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from .. import exporter, figures, importer
+from ..database import is_up_to_date
+from ..i18n import t
+
+PROGRESS_MIN_ROWS = 2000
+
+
+def register(main: click.Group) -> None:
+    main.add_command(import_cmd)
+    main.add_command(export)
+    main.add_command(loads)
+
+
+def _both(key: str, **params) -> str:
+    return f"{t(key, 'vi', **params)} / {t(key, 'en', **params)}"
+
+
+class ClickProgress(importer.Progress):
+    """A click progress bar on stderr for steps of PROGRESS_MIN_ROWS rows or more."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def start(self, stage: str, label: str, total: int) -> None:
+        self.end()
+        if total >= PROGRESS_MIN_ROWS:
+            word = _both(f"imp_progress_{stage}")
+            self.bar = click.progressbar(length=total, label=f"{word}: {label}", file=sys.stderr)
+            self.bar.__enter__()
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def end(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.bar.length - self.bar.pos)
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _require_schema(engine) -> None:
+    try:
+        ready = is_up_to_date(engine)
+    except Exception as exc:  # noqa: BLE001 - cannot even connect
+        raise click.ClickException(f"Không kết nối được cơ sở dữ liệu / cannot connect to the database: {exc}")
+    if not ready:
+        raise click.ClickException("Cơ sở dữ liệu chưa có lược đồ mới nhất: chạy `dashboard db upgrade` / "
+                                   "the database schema is missing or old: run `dashboard db upgrade`")
+
+
+def _print_issues(issues: list[importer.Issue], limit: int, more_key: str, label_key: str) -> None:
+    shown = issues if limit <= 0 else issues[:limit]
+    label = _both(label_key)
+    for issue in shown:
+        click.echo(f"{label}: {issue.message()}", err=True)
+    if len(issues) > len(shown):
+        click.echo(_both(more_key, count=len(issues) - len(shown)), err=True)
+
+
+IMPORT_HELP = """Nạp số liệu từ tệp CSV (UTF-8) hoặc Excel .xlsx / load data from CSV (UTF-8) or .xlsx files.
+
+\b
+KIND và các cột / columns ([…] = không bắt buộc / optional):
+  units       code,name,level,parent_code[,valid_from,valid_to]
+  facilities  code,name,type,unit_code[,lat,lon]
+  indicators  code,name_vi,name_en,time,higher_is_better
+              [,numerator_vi,denominator_vi,numerator_en,denominator_en,decimals,reported_by]
+  targets     indicator,unit_code,value,deadline[,source,note]
+  values      indicator,unit_code,period,numerator,denominator
+
+Mọi tệp được kiểm tra trước; nếu có lỗi thì không ghi gì (mã thoát 1). Nhiều tệp được nạp
+trong một giao dịch: tất cả hoặc không gì cả. Nạp lại cùng (chỉ tiêu, đơn vị, tháng) thì thay
+số cũ. / Every file is checked first; on any error nothing is written (exit code 1).
+Several files load in one transaction: all or nothing. Re-importing the same (indicator,
+unit, month) replaces the stored figure. Details: docs/data-formats.md
+"""
+
+
+@click.command("import", help=IMPORT_HELP)
+@click.argument("kind", type=click.Choice(importer.KINDS), metavar="KIND")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE…")
+@click.option("--sheet", metavar="NAME", help="Trang tính trong tệp .xlsx (mặc định trang đầu) / sheet of an .xlsx file "
+              "(default: the first).")
+@click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra, không ghi / check only, write nothing.")
+@click.option("--user", default=None, help="Tên người nạp ghi vào nhật ký / user recorded in the audit "
+              "(default: OS user).")
+@click.option("--max-errors", default=50, show_default=True, type=click.IntRange(min=0),
+              help="Số lỗi in ra tối đa (0 = tất cả); mọi lỗi đều được đếm / errors printed at most "
+                   "(0 = all); all are counted.")
+@click.pass_obj
+def import_cmd(ctx, kind: str, files: tuple[Path, ...], sheet: str | None, dry_run: bool, user: str | None,
+               max_errors: int) -> None:
+    engine = ctx.engine
+    _require_schema(engine)
+    report = importer.import_files(engine, kind, list(files), user=user, dry_run=dry_run, sheet=sheet,
+                                   progress=ClickProgress())
+    _print_issues(report.errors, max_errors, "imp_more_errors", "imp_error")
+    _print_issues(report.warnings, max_errors, "imp_more_warnings", "imp_warning")
+    if report.errors:
+        click.echo(report.summary(), err=True)
+        sys.exit(1)
+    for f in report.files:
+        click.echo(_both("imp_file_line", file=f.name, rows=f.rows, added=f.added, replaced=f.replaced,
+                         checksum=f.checksum[:12]))
+    click.echo(report.summary())
+
+
+@click.group()
+def export() -> None:
+    """Xuất số liệu như dashboard hiển thị / export the figures the dashboard shows."""
+
+
+@export.command("values")
+@click.option("--indicator", "indicator", required=True, metavar="CODE", help="Mã chỉ tiêu / indicator code.")
+@click.option("--period", required=True, metavar="P", help="Kỳ / period: YYYY-MM, YYYY-Qn hoặc/or YYYY.")
+@click.option("--level", default="commune", show_default=True, metavar="L",
+              help="Cấp / level: province, district, commune, facility.")
+@click.option("--parent", default=None, metavar="CODE", help="Chỉ các đơn vị thuộc mã này / only units within this code.")
+@click.option("--format", "fmt", type=click.Choice(exporter.FORMATS), default=None,
+              help="csv hoặc/or xlsx (mặc định theo đuôi của --out, rồi csv / default: from --out, else csv).")
+@click.option("--out", "out", default=None, metavar="FILE",
+              help="Tệp ghi ra; CSV mặc định ra màn hình (stdout), xlsx mặc định values_<chỉ tiêu>_<kỳ>_<cấp>.xlsx / "
+                   "output file; CSV defaults to stdout, xlsx to values_<indicator>_<period>_<level>.xlsx.")
+@click.pass_obj
+def export_values(ctx, indicator: str, period: str, level: str, parent: str | None, fmt: str | None,
+                  out: str | None) -> None:
+    """Xuất số liệu một chỉ tiêu, một kỳ, theo cấp / export one indicator and period by level.
+
+    \b
+    Cột / columns: code,name,level,parent_code,numerator,denominator,value,target,status,reported
+    reported = số đơn vị phải báo cáo đã báo cáo / expected reporting entities that reported.
+    Số không làm tròn, dấu chấm thập phân; CSV là UTF-8 có BOM / numbers unrounded with a dot
+    decimal; CSV is UTF-8 with BOM.
+    """
+    ctx.engine  # points the read side at --database
+    if fmt is None:
+        fmt = "xlsx" if out and Path(out).suffix.lower() == ".xlsx" else "csv"
+    try:
+        req = exporter.check_request(indicator, period, level, parent)
+    except exporter.ExportError as exc:
+        raise click.UsageError(str(exc)) from None
+    if figures.is_demo():
+        click.echo(_both("exp_demo"), err=True)
+    if out in (None, "-") and fmt == "csv":
+        rows = exporter.export_values(req.indicator, req.period, req.level, req.parent, "csv",
+                                      click.get_binary_stream("stdout"))
+        click.echo(_both("exp_written", rows=rows, path="stdout"), err=True)
+        return
+    if out in (None, "-"):
+        suffix = f"_{req.parent}" if req.parent else ""
+        out = f"values_{req.indicator}_{req.period}_{req.level}{suffix}.xlsx"
+    rows = exporter.export_values(req.indicator, req.period, req.level, req.parent, fmt, out)
+    click.echo(_both("exp_written", rows=rows, path=out), err=True)
+
+
+@click.command("loads")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
+              help="Số lần nạp gần nhất (0 = tất cả) / most recent loads to list (0 = all).")
+@click.pass_obj
+def loads(ctx, limit: int) -> None:
+    """Nhật ký các lần nạp số liệu / the audit of data loads (newest first)."""
+    ctx.engine
+    frame = figures.data_loads.uncached()
+    if limit:
+        frame = frame.head(limit)
+    if frame.empty:
+        click.echo("Chưa có lần nạp nào / no loads yet")
+        return
+    at = pd.to_datetime(frame["loaded_at"], utc=True, format="mixed")
+    table = pd.DataFrame({
+        "id": frame["id"].astype(int),
+        "thời điểm/time (UTC)": at.dt.strftime("%Y-%m-%d %H:%M:%S"),
+        "người/user": frame["user_name"],
+        "loại/kind": frame["kind"] + frame["is_demo"].map(lambda d: " (minh họa/demo)" if bool(d) else ""),
+        "thêm/added": frame["rows_added"].astype(int),
+        "thay/replaced": frame["rows_replaced"].astype(int),
+        "mã kiểm tra/checksum": frame["checksum"].str[:12],
+        "tệp/file": frame["source_file"],
+    })
+    click.echo(table.to_string(index=False))

@@ -1,0 +1,73 @@
+"""Helpers for import/export tests: real files on disk, written the way people make them."""
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+
+VALUE_HEADER = ["indicator", "unit_code", "period", "numerator", "denominator"]
+
+#: Vietnamese tone marks; Windows-1258 stores them as separate combining characters.
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def cp1258(text: str) -> bytes:
+    """Vietnamese text as Windows-1258 writes it (base letter, then a combining tone mark):
+    Python's codec cannot encode precomposed toned letters such as 'ộ' directly."""
+    out = bytearray()
+    for ch in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", ch)
+        base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+        out += (base + "".join(c for c in parts if c in _TONES)).encode("cp1258")
+    return bytes(out)
+
+
+def csv_text(header: list[str], rows: list[list]) -> str:
+    def cell(v):
+        if v is None:
+            return ""
+        text = str(v)
+        return f'"{text}"' if ("," in text or '"' in text) else text
+    return "\n".join([",".join(header)] + [",".join(cell(v) for v in r) for r in rows]) + "\n"
+
+
+def write_csv(path: Path, header: list[str], rows: list[list], *, bom: bool = False,
+              encoding: str = "utf-8") -> Path:
+    text = csv_text(header, rows)
+    data = cp1258(text) if encoding == "cp1258" else text.encode(encoding)
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + data)
+    return path
+
+
+def write_xlsx(path: Path, header: list[str], rows: list[list], *, sheet: str = "values",
+               formats: dict[str, str] | None = None, first_sheet: str | None = None) -> Path:
+    """An .xlsx written by openpyxl; `formats` maps a column name to a number format
+    ('@' for text, '00000' for zero-padded numbers); `first_sheet` puts another sheet first."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    ws = book.active
+    if first_sheet:
+        ws.title = first_sheet
+        ws.append(["not", "this", "one"])
+        ws = book.create_sheet(sheet)
+    else:
+        ws.title = sheet
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    for name, fmt in (formats or {}).items():
+        col = header.index(name) + 1
+        for (cell,) in ws.iter_rows(min_row=2, min_col=col, max_col=col):
+            cell.number_format = fmt
+    book.save(path)
+    return path
+
+
+def kpi_rows(engine) -> pd.DataFrame:
+    """kpi_values without load ids, sorted: what the figures are computed from."""
+    with engine.connect() as conn:
+        frame = pd.read_sql("SELECT indicator_code, period, entity_code, numerator, denominator FROM kpi_values",
+                            conn)
+    return frame.sort_values(["indicator_code", "period", "entity_code"]).reset_index(drop=True)
