@@ -1,0 +1,274 @@
+"""Wall screen (/wall): URL configuration, staleness rule, slides, and in Chromium: it renders,
+rotates, stays legible at 1080p and 4K, keeps its last figures when the database or the
+whole server fails, and recovers by itself."""
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from dashboard import figures, slides
+from dashboard.wallconfig import parse_config
+from tests import browser_helpers
+from tests.browser_helpers import LiveServer
+from tests.conftest import PG_URL, require_postgres
+
+HEADLINES = ["emr", "cashless", "hssk", "tthc_online"]
+KNOWN = HEADLINES + ["tyt_software"]
+
+
+def parse(**query):
+    return parse_config(known=KNOWN, **query)
+
+
+# --- URL configuration --------------------------------------------------------------------
+
+def test_url_configuration_is_read_and_validated():
+    cfg, notes = parse(indicators="hssk,bogus,emr,hssk", rotate="45", refresh="600", theme="light", lang="en")
+    assert cfg == {"indicators": ["hssk", "emr"], "rotate": 45, "refresh": 600, "theme": "light", "lang": "en"}
+    assert len(notes) == 1 and "bogus" in notes[0]
+
+
+def test_bad_values_fall_back_or_are_clamped():
+    cfg, notes = parse(indicators="", rotate="abc", refresh="999999", theme="neon", lang="xx")
+    assert cfg["rotate"] == 30 and cfg["refresh"] == 3600 and cfg["theme"] == "dark" and cfg["lang"] == "vi"
+    assert len(notes) == 3  # rotate unreadable, refresh clamped, theme unknown
+    cfg, _ = parse(rotate="0", refresh="1")
+    assert cfg["rotate"] == 1 and cfg["refresh"] == 2
+
+
+def test_test_range_rotation_is_allowed_and_noted():
+    cfg, notes = parse(rotate="1")
+    assert cfg["rotate"] == 1
+    assert any("1" in n for n in notes)
+    cfg, notes = parse(rotate="5")
+    assert cfg["rotate"] == 5 and notes == []
+
+
+# --- staleness rule -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("today,expected", [
+    (date(2026, 11, 21), "2026-10"),  # after the 15th: last month is due
+    (date(2026, 11, 15), "2026-09"),  # up to the 15th: the month before
+    (date(2026, 1, 3), "2025-11"),
+])
+def test_expected_month(today, expected):
+    assert slides.expected_month(today) == expected
+
+
+def test_stale_reason():
+    today = date(2026, 11, 21)
+    assert slides.stale_reason("2026-10", "2026-10", today) is None
+    assert slides.stale_reason("2026-09", "2026-10", today) == "behind_others"
+    assert slides.stale_reason("2026-08", "2026-08", today) == "overdue"
+    assert slides.stale_reason(None, "2026-10", today) is None
+
+
+# --- slides from the demo province ------------------------------------------------------------
+
+def independent_hssk(demo, month: str) -> float:
+    """Province value of hssk (communes report it; a stock): sum N / sum D over the month."""
+    communes = set(demo.units[demo.units["level"] == "commune"]["code"])
+    rows = demo.values[(demo.values["indicator"] == "hssk") & (demo.values["period"] == month)
+                       & demo.values["entity_code"].isin(communes)]
+    return 100.0 * rows["numerator"].sum() / rows["denominator"].sum()
+
+
+def test_cards_and_behind_lists_come_from_the_figures(demo_db, demo_data):
+    root = figures.root_code()
+    card = slides.card("hssk", None, root, "vi", today=date(2026, 11, 21))
+    assert card.period == "2026-10"
+    assert card.value == pytest.approx(independent_hssk(demo_data, "2026-10"))
+    assert card.stale is None
+    behind = slides.units_behind("hssk", None, root, "vi", n=50)
+    gaps = [(r["status"], r["value"]) for r in behind["rows"]]
+    assert all(s in ("off_track", "at_risk") for s, _ in gaps)
+    # off track before at risk, and within a status the largest gap (lowest value) first
+    order = [0 if s == "off_track" else 1 for s, _ in gaps]
+    assert order == sorted(order)
+    for status in ("off_track", "at_risk"):
+        values = [v for s, v in gaps if s == status]
+        assert values == sorted(values)
+
+
+def test_an_indicator_lagging_the_others_is_greyed(demo_db):
+    root = figures.root_code()
+    # Seen from a month after the data: everything is overdue, with the month it is from.
+    card = slides.card("hssk", None, root, "vi", today=date(2027, 3, 1))
+    assert card.stale == "overdue" and "10/2026" in card.stale_text
+
+
+# --- in Chromium -----------------------------------------------------------------------------
+
+EXPECTED_NETWORK_ERRORS = ("Failed to load resource: net::ERR_CONNECTION_REFUSED",
+                           "Callback failed: the server did not respond")
+
+
+def visible_slide(page) -> str:
+    return page.get_attribute("#wall-root", "data-slide") or ""
+
+
+@pytest.mark.browser
+def test_wall_renders_and_rotates_by_itself(live_server, page, demo_data):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(live_server.url + "/wall?rotate=1&refresh=300&indicators=hssk,emr,nope")
+    page.wait_for_selector("#wall-value-hssk", state="attached", timeout=30_000)
+    seen = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(set(seen)) < 5:
+        seen.append(visible_slide(page))
+        page.wait_for_timeout(300)
+    slides_seen = [s for s in dict.fromkeys(seen) if s]
+    assert len(slides_seen) >= 5, slides_seen
+    assert {"wall-slide-overview", "wall-slide-map-hssk", "wall-slide-behind"} <= set(
+        page.eval_on_selector_all(".wall-slide", "els => els.map(e => e.id)"))
+    # the figure is the independent one, in Vietnamese format
+    value = float(page.get_attribute("#wall-value-hssk", "data-value"))
+    assert value == pytest.approx(independent_hssk(demo_data, "2026-10"))
+    # no navigation, no controls, no scroll bars
+    assert page.query_selector("nav, .navbar, select, input, button") is None
+    sizes = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight,"
+                          " window.innerWidth, window.innerHeight]")
+    assert sizes[0] <= sizes[2] and sizes[1] <= sizes[3]
+    # every slide carries the clock and the data stamp (they sit in the frame around the slides)
+    assert page.text_content("#wall-until") == "Số liệu đến tháng 10/2026"
+    assert "Dữ liệu minh họa" in page.text_content("#wall-demo")
+    clock1 = page.text_content("#wall-clock")
+    page.wait_for_timeout(1200)
+    assert re.fullmatch(r"\d\d:\d\d:\d\d", page.text_content("#wall-clock")) and page.text_content("#wall-clock") != clock1
+    # the unknown code is dropped, discreetly
+    assert "nope" in page.text_content("#wall-notes")
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width,height", [(1920, 1080), (3840, 2160)])
+def test_wall_is_legible_across_a_room(live_server, page, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(live_server.url + "/wall?rotate=600")
+    page.wait_for_selector("#wall-value-hssk", timeout=30_000)
+    px = page.evaluate("""() => {
+        const size = s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize);
+        return {body: size('.wall'), muted: size('.wall-card .wall-muted'), big: size('.wall-big'),
+                clock: size('.wall-clock')};
+    }""")
+    scale = height / 1080
+    assert px["body"] >= 28 * scale - 0.5 and px["muted"] >= 28 * scale - 0.5
+    assert px["big"] >= 3 * px["body"] and px["clock"] >= 2 * px["body"]
+    assert page.evaluate("getComputedStyle(document.querySelector('#wall-root')).getPropertyValue('--wall-k')").strip() \
+        == f"{scale:.4f}"
+
+
+def _wait_for(page, predicate_js: str, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if page.evaluate(predicate_js):
+            return True
+        page.wait_for_timeout(250)
+    return False
+
+
+BANNER_SHOWN = "document.querySelector('#wall-banner').classList.contains('is-visible')"
+
+
+def _figures_on_screen(page) -> dict:
+    return page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('[id^=wall-value-]')].map(e => [e.id, e.textContent]))""")
+
+
+@pytest.mark.browser
+def test_database_failure_keeps_the_last_figures_then_recovers(browser, tmp_path):
+    """PostgreSQL: the server's schema is renamed away (every query fails: 'relation does not
+    exist'), then renamed back. Nothing in the product is told: this is a real outage."""
+    require_postgres()
+    schema = f"w_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = PG_URL + ("&" if "?" in PG_URL else "?") + f"options=-csearch_path%3D{schema}"
+    server = LiveServer(tmp_path, env_extra={"DATABASE_URL": url})
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    try:
+        page.goto(server.url + "/wall?rotate=1&refresh=2")
+        page.wait_for_selector("#wall-value-hssk", state="attached", timeout=30_000)
+        before = _figures_on_screen(page)
+        assert before["wall-value-hssk"] and before["wall-value-hssk"] != "—"
+        with admin.begin() as conn:
+            conn.execute(text(f'ALTER SCHEMA "{schema}" RENAME TO "{schema}_away"'))
+        assert _wait_for(page, BANNER_SHOWN, 20), "no banner after the database went away"
+        banner = page.text_content("#wall-banner")
+        assert re.search(r"đang hiển thị số liệu lúc \d\d:\d\d", banner), banner
+        status = json.loads(page.text_content("#wall-status"))
+        assert status["ok"] is False
+        page.wait_for_timeout(3000)  # more failed refreshes: still the same figures, still rotating
+        assert _figures_on_screen(page) == before
+        slide = visible_slide(page)
+        page.wait_for_timeout(2500)
+        assert visible_slide(page) != slide
+        with admin.begin() as conn:
+            conn.execute(text(f'ALTER SCHEMA "{schema}_away" RENAME TO "{schema}"'))
+        assert _wait_for(page, f"!{BANNER_SHOWN}", 20), "the banner did not go away after recovery"
+        assert _figures_on_screen(page) == before
+        assert "Traceback" not in page.content()
+        assert errors == [], errors  # the server answered throughout: no error at all in the browser
+        assert "wall refresh failed" in server.log()
+    finally:
+        context.close()
+        server.stop()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}_away" CASCADE'))
+        admin.dispose()
+
+
+@pytest.mark.browser
+def test_server_killed_keeps_the_screen_then_recovers(browser, tmp_path, monkeypatch):
+    server = LiveServer(tmp_path)
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    restarted = None
+    try:
+        page.goto(server.url + "/wall?rotate=1&refresh=2")
+        page.wait_for_selector("#wall-value-hssk", state="attached", timeout=30_000)
+        before = _figures_on_screen(page)
+        n_slides = page.evaluate("document.querySelectorAll('.wall-slide').length")
+        server.proc.kill()  # the whole process, at once
+        server.proc.wait(10)
+        assert _wait_for(page, BANNER_SHOWN, 30), "no banner after the server died"
+        assert "Mất kết nối" in page.text_content("#wall-banner")
+        assert _figures_on_screen(page) == before
+        assert page.evaluate("document.querySelectorAll('.wall-slide').length") == n_slides
+        slide = visible_slide(page)
+        page.wait_for_timeout(2500)
+        assert visible_slide(page) != slide, "rotation stopped with the server"
+        # the same server comes back on the same port: the screen recovers by itself
+        monkeypatch.setattr(browser_helpers, "free_port", lambda: server.port)
+        for attempt in range(3):  # the port may be taken for a moment by another process on the machine
+            try:
+                restarted = LiveServer(tmp_path)
+                break
+            except RuntimeError:
+                if attempt == 2:
+                    raise
+                time.sleep(2)
+        assert _wait_for(page, f"!{BANNER_SHOWN}", 30), "no recovery after the server came back"
+        assert _figures_on_screen(page) == before
+        unexpected = [e for e in errors if not any(x in e for x in EXPECTED_NETWORK_ERRORS)]
+        assert unexpected == [], unexpected
+        assert any(x in e for e in errors for x in EXPECTED_NETWORK_ERRORS)  # the outage did happen
+    finally:
+        context.close()
+        if restarted is not None:
+            restarted.stop()
+        server.stop()
