@@ -572,3 +572,21 @@ def test_python_dash_m_dashboard_runs():
     out = subprocess.run([sys.executable, "-m", "dashboard", "import", "--help"], capture_output=True, text=True,
                          cwd=str(__import__("pathlib").Path(__file__).parent.parent), timeout=120)
     assert out.returncode == 0 and "units" in out.stdout and "values" in out.stdout
+
+
+def test_xlsx_unit_codes_typed_as_numbers_are_read_as_excel_shows_them(world, tmp_path):
+    path = write_xlsx(tmp_path / "units.xlsx", U, [
+        [9, "Xã Chín", "commune", "001"],        # General: Excel shows 9, stored '9', with a warning
+        [10, "Xã Mười", "commune", "001"],       # '00000' format: Excel shows 00010
+        ["00011", "Xã Mười Một", "commune", 1],  # parent '001' typed as a number, formatted '000'
+    ], sheet="units", formats={"code": "General", "parent_code": "000"})
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    book["units"]["A3"].number_format = "00000"
+    book.save(path)
+    report = run(world, "units", path)
+    assert report.ok, [i.message() for i in report.errors]
+    assert [(w.line, w.column, w.cell, w.key) for w in report.warnings] == [(2, "code", "A2", "imp_code_number")]
+    assert {"9", "00010", "00011"} <= set(figures.units().index)
+    assert figures.units().loc["00011", "parent_code"] == "001"

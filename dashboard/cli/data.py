@@ -96,7 +96,7 @@ unit, month) replaces the stored figure. Details: docs/data-formats.md
 @click.option("--sheet", metavar="NAME", help="Trang tính trong tệp .xlsx (mặc định trang đầu) / sheet of an .xlsx file "
               "(default: the first).")
 @click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra, không ghi / check only, write nothing.")
-@click.option("--user", default=None, help="Tên người nạp ghi vào nhật ký / user recorded in the audit "
+@click.option("--user", default=None, metavar="NAME", help="Tên người nạp ghi vào nhật ký / user recorded in the audit "
               "(default: OS user).")
 @click.option("--max-errors", default=50, show_default=True, type=click.IntRange(min=0),
               help="Số lỗi in ra tối đa (0 = tất cả); mọi lỗi đều được đếm / errors printed at most "
