@@ -590,3 +590,17 @@ def test_xlsx_unit_codes_typed_as_numbers_are_read_as_excel_shows_them(world, tm
     assert [(w.line, w.column, w.cell, w.key) for w in report.warnings] == [(2, "code", "A2", "imp_code_number")]
     assert {"9", "00010", "00011"} <= set(figures.units().index)
     assert figures.units().loc["00011", "parent_code"] == "001"
+
+
+def test_loads_table_reads_the_audit_of_either_database(world, tmp_path):
+    from dashboard.cli.data import loads_table
+
+    path = write_csv(tmp_path / "v.csv", VALUE_HEADER, NEW_VALUES)
+    run(world, "values", path, user="le.van.c")
+    table = loads_table(figures.data_loads.uncached())
+    newest = table.iloc[0]
+    assert newest["người/user"] == "le.van.c" and newest["loại/kind"] == "values"
+    assert (newest["thêm/added"], newest["thay/replaced"]) == (2, 2)
+    assert newest["mã kiểm tra/checksum"] == hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    stamp = datetime.strptime(newest["thời điểm/time (UTC)"], "%Y-%m-%d %H:%M:%S")
+    assert abs((datetime.utcnow() - stamp).total_seconds()) < 3600

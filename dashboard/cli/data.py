@@ -180,8 +180,13 @@ def loads(ctx, limit: int) -> None:
     if frame.empty:
         click.echo("Chưa có lần nạp nào / no loads yet")
         return
+    click.echo(loads_table(frame).to_string(index=False))
+
+
+def loads_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The audit as printed: SQLite returns times as text, PostgreSQL as aware datetimes."""
     at = pd.to_datetime(frame["loaded_at"], utc=True, format="mixed")
-    table = pd.DataFrame({
+    return pd.DataFrame({
         "id": frame["id"].astype(int),
         "thời điểm/time (UTC)": at.dt.strftime("%Y-%m-%d %H:%M:%S"),
         "người/user": frame["user_name"],
@@ -191,4 +196,3 @@ def loads(ctx, limit: int) -> None:
         "mã kiểm tra/checksum": frame["checksum"].str[:12],
         "tệp/file": frame["source_file"],
     })
-    click.echo(table.to_string(index=False))
