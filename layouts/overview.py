@@ -13,6 +13,7 @@ from dashboard import figures
 from dashboard import formatting as fmt
 from dashboard.exports import export_href, export_links
 from dashboard.i18n import lang_or_default, t
+from dashboard.progress import EPSILON_POINTS
 from dashboard.periods import PeriodError, parse_period, period_label
 from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, shell, status_badge
 
@@ -40,7 +41,7 @@ def gap_sentence(row: dict, ind: dict, lang: str) -> str:
     if target is None or pd.isna(target):
         return t("no_target_set", lang)
     gap_units = row.get("gap_units")
-    if row.get("gap_points") is not None and not pd.isna(row.get("gap_points")) and row["gap_points"] <= 0:
+    if row.get("gap_points") is not None and not pd.isna(row.get("gap_points")) and row["gap_points"] <= EPSILON_POINTS:
         return t("gap_met", lang)
     if gap_units is None or pd.isna(gap_units):
         return ""
@@ -93,6 +94,11 @@ def headline_card(code: str, period_label_value: str, root: str, lang: str) -> d
                   id=f"kpi-spark-{code}"),
         html.Div(t("trend_12m", lang), className="kpi-caption"),
         html.Div(completeness_text(row, ind, lang), className="kpi-completeness", id=f"kpi-completeness-{code}"),
+        # issue 5: who has not reported, grouped by zone, on the scorecard
+        (dcc.Link(t("sc_see_missing", lang), className="kpi-missing-link no-print", id=f"kpi-missing-{code}",
+                  href=href("/targets", ind=code, period=period_label_value, view="completeness",
+                            lang=lang if lang != "vi" else None))
+         if int(row.get("reported") or 0) < int(row.get("expected") or 0) else None),
         html.Div(f"{t('source', lang)}: {row.get('target_source')}" if row.get("target_source") else "",
                  className="kpi-source"),
         # issue 6: the card's chart as a 1920x1080 picture for the briefing, rendered on the server
