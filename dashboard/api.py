@@ -9,3 +9,42 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 def register(server: Flask) -> None:
     if "api_v1" not in server.blueprints:
         server.register_blueprint(bp)
+
+# --- reporting completeness -------------------------------------------------------------------
+
+@bp.get("/completeness")
+def completeness():
+    """GET /api/v1/completeness?indicator=<code>&period=<YYYY-MM|YYYY-Qn|YYYY>[&code=<unit>]
+
+    How many of the entities expected to report the indicator beneath the unit (the province
+    by default) reported in the period, and which did not, grouped by zone:
+    {"indicator", "period", "code", "expected", "reported", "completeness" (0..1, null when
+    nothing is expected), "missing": [{"zone_code", "zone_name", "entities": [{"code", "name"}]}]}.
+    `period` defaults to the indicator's latest month with data. Bad parameters: 400 with a
+    bilingual {"error": ...}."""
+    from flask import jsonify, request
+
+    from . import figures, scorecard
+    from .periods import PeriodError
+
+    def bad(message: str):
+        return jsonify({"error": message}), 400
+
+    indicator = (request.args.get("indicator") or "").strip()
+    if not indicator:
+        return bad("Thiếu tham số indicator (mã chỉ tiêu) / missing parameter indicator (an indicator code)")
+    try:
+        figures.indicator(indicator)
+    except figures.UnknownIndicator as exc:
+        return bad(str(exc))
+    period = (request.args.get("period") or "").strip() or figures.latest_month(indicator)
+    if not period:
+        return bad(f"Chưa có số liệu cho chỉ tiêu {indicator!r} / no data yet for indicator {indicator!r}")
+    code = (request.args.get("code") or "").strip() or None
+    try:
+        return jsonify(scorecard.completeness(indicator, period, code))
+    except PeriodError as exc:
+        return bad(str(exc))
+    except figures.UnknownUnit as exc:
+        return bad(str(exc))
+

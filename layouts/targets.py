@@ -1,0 +1,381 @@
+"""Target scorecard (/targets): every unit of a level against every indicator's target.
+
+State lives in the URL: level, zone, period, behind (1 = only units at risk or off track),
+sort (name, zone or an indicator code), dir (asc, desc), ind (indicator of the movers
+ranking and the open completeness list), view (completeness = the reporting list first), lang.
+A bad value gives a warning and the default, never a traceback.
+"""
+from __future__ import annotations
+
+import logging
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import figures
+from dashboard import formatting as fmt
+from dashboard import scorecard as sc
+from dashboard.i18n import lang_or_default, t
+from dashboard.periods import PeriodError, parse_period, period_label
+from layouts.common import STATUS_COLORS, STATUS_TEXT_COLORS, data_until_stamp, href, period_options, shell
+
+log = logging.getLogger(__name__)
+
+PATH = "/targets"
+DEFAULT_LEVEL = "district"
+CELL_COLORS = {**STATUS_COLORS, sc.NOT_EXPECTED: "#d0d7de"}
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+
+def _tint(hex_color: str, alpha: float = 0.16) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def cell_word(status: str, lang: str) -> str:
+    return t("sc_not_expected", lang) if status == sc.NOT_EXPECTED else t(f"status_{status}", lang)
+
+
+def status_cell(row: dict, ind: dict, lang: str, cell_id: str | None = None) -> html.Td:
+    """One scorecard cell: the value, the status word (so it reads in greyscale print) on the
+    status colour, and how many reported when not everyone did."""
+    status = row.get("status") or "no_data"
+    value = row.get("value")
+    color = CELL_COLORS.get(status, "#57606a")
+    lines = [html.Div(fmt.percent(value, int(ind.get("decimals") or 1), lang), className="sc-value"),
+             html.Div(cell_word(status, lang), className="sc-status")]
+    expected, reported = int(row.get("expected") or 0), int(row.get("reported") or 0)
+    if expected and reported < expected:
+        lines.append(html.Div(t("sc_reported_cell", lang, reported=fmt.number(reported, 0, lang),
+                                expected=fmt.number(expected, 0, lang)), className="sc-rep"))
+    attrs = {"data-value": "" if value is None or pd.isna(value) else repr(float(value)), "data-status": status}
+    if cell_id:
+        attrs["id"] = cell_id
+    return html.Td(lines, className=f"sc-cell sc-{status}",
+                   style={"backgroundColor": _tint(color), "borderLeft": f"6px solid {color}"}, **attrs)
+
+
+def unit_link(code: str, name: str, period: str, lang: str) -> dcc.Link:
+    return dcc.Link(name, href=href(f"/unit/{code}", period=period, lang=lang if lang != "vi" else None),
+                    className="sc-unit-link")
+
+
+def scorecard_table(cells: pd.DataFrame, indicators: list[str], lang: str, period: str, *,
+                    sort_href=None, sort: str | None = None, descending: bool = False,
+                    order: list[str] | None = None, show_zone: bool = False, table_id: str = "sc-table",
+                    zone_names: dict | None = None):
+    """The grid: a row per unit (in `order`, else the cells' order), a column per indicator.
+    `sort_href(key)` gives each heading's link; without it the headings are plain."""
+    by_key = {(r["code"], r["indicator"]): r for r in cells.to_dict("records")}
+    units = cells.drop_duplicates("code").set_index("code")
+    codes = order if order is not None else list(units.index)
+
+    def heading(key: str, label: str) -> html.Th:
+        arrow = ""
+        aria = "none"
+        if sort == key:
+            arrow = " ▼" if descending else " ▲"
+            aria = "descending" if descending else "ascending"
+        body = dcc.Link(label + arrow, href=sort_href(key), className="sc-sort") if sort_href else label
+        return html.Th(body, **{"aria-sort": aria}, scope="col", id=f"{table_id}-h-{key}")
+
+    head = [heading("name", t("sc_col_unit", lang))]
+    if show_zone:
+        head.append(heading("zone", t("sc_col_zone", lang)))
+    inds = {code: figures.indicator(code) for code in indicators}
+    head += [heading(code, figures.name_of_indicator(code, lang, short=True)) for code in indicators]
+    body = []
+    for code in codes:
+        unit = units.loc[code]
+        tds = [html.Td(unit_link(code, unit["name"], period, lang), className="sc-unit")]
+        if show_zone:
+            tds.append(html.Td((zone_names or {}).get(code) or "", className="sc-zone"))
+        for ind in indicators:
+            row = by_key.get((code, ind)) or {"status": sc.NOT_EXPECTED}
+            tds.append(status_cell(row, inds[ind], lang, cell_id=f"{table_id}-{code}-{ind}"))
+        body.append(html.Tr(tds, id=f"{table_id}-row-{code}"))
+    return html.Div(html.Table([html.Thead(html.Tr(head)), html.Tbody(body)],
+                               className="table sc-table", id=table_id), className="table-responsive")
+
+
+def movers_block(ind_code: str, period: str, level: str, zone: str | None, lang: str):
+    ind = figures.indicator(ind_code)
+    result = sc.movers(ind_code, period, level, zone)
+    title = html.H3(t("sc_movers_title", lang, name=figures.name_of_indicator(ind_code, lang, short=True),
+                      start=fmt.month(result["start"]), end=fmt.month(result["end"])), className="h5 mt-4")
+    if result["top"].empty:
+        return html.Div([title, html.P(t("sc_movers_none", lang))], id="sc-movers")
+    decimals = int(ind.get("decimals") or 1)
+
+    def table(frame: pd.DataFrame, key: str, table_id: str):
+        if frame.empty:
+            return html.Div([html.H4(t(key, lang), className="h6"), html.P("—", id=table_id)])
+        rows = [html.Tr([
+            html.Td(i + 1, className="num"),
+            html.Td(unit_link(r.code, r.name, period, lang)),
+            html.Td(fmt.percent(r.value_before, decimals, lang), className="num"),
+            html.Td(fmt.percent(r.value_now, decimals, lang), className="num"),
+            html.Td(("+" if r.change > 0 else "−" if r.change < 0 else "") + fmt.points(abs(r.change), 1, lang),
+                    className="num sc-change", **{"data-change": repr(float(r.change))}),
+        ], id=f"{table_id}-{r.code}") for i, r in enumerate(frame.itertuples())]
+        head = html.Thead(html.Tr([html.Th("#"), html.Th(t("sc_col_unit", lang)),
+                                   html.Th(fmt.month(result["start"])), html.Th(fmt.month(result["end"])),
+                                   html.Th(t("sc_col_change", lang))]))
+        return html.Div([html.H4(t(key, lang), className="h6"),
+                         html.Table([head, html.Tbody(rows)], className="table table-sm sc-movers",
+                                    id=table_id)])
+
+    return html.Div([title, dbc.Row([dbc.Col(table(result["top"], "sc_movers_top", "sc-movers-top"), md=6),
+                                     dbc.Col(table(result["bottom"], "sc_movers_bottom", "sc-movers-bottom"), md=6)]),
+                     html.P(t("sc_movers_note", lang), className="sc-note")], id="sc-movers")
+
+
+def missing_list(result: dict, lang: str, list_id: str):
+    items = []
+    for group in result["missing"]:
+        zone = group["zone_name"] or t("sc_above_zones", lang)
+        names = ", ".join(f"{e['name']} ({e['code']})" for e in group["entities"])
+        items.append(html.Li([html.Strong(f"{zone} ({len(group['entities'])}): "), names],
+                             **{"data-zone": group["zone_code"] or ""}))
+    return html.Ul(items, className="sc-missing", id=list_id)
+
+
+def completeness_block(period: str, scope: str, lang: str, open_ind: str | None, open_all: bool = False):
+    scope_name = figures.entity(scope)["name"]
+    rows = []
+    for code in figures.indicators()["code"]:
+        result = sc.completeness(code, period, scope)
+        if not result["expected"]:
+            continue
+        missing = sum(len(g["entities"]) for g in result["missing"])
+        pct = fmt.percent(100.0 * result["completeness"], 1, lang)
+        if missing:
+            detail = html.Details([html.Summary(t("sc_missing_count", lang, count=fmt.number(missing, 0, lang))),
+                                   missing_list(result, lang, f"sc-missing-{code}")],
+                                  open=bool(open_all or code == open_ind), id=f"sc-missing-details-{code}")
+        else:
+            detail = t("sc_all_reported", lang)
+        rows.append(html.Tr([
+            html.Td(figures.name_of_indicator(code, lang)),
+            html.Td(fmt.number(result["reported"], 0, lang), className="num", id=f"sc-comp-reported-{code}"),
+            html.Td(fmt.number(result["expected"], 0, lang), className="num", id=f"sc-comp-expected-{code}"),
+            html.Td(pct, className="num"),
+            html.Td(detail),
+        ], id=f"sc-comp-{code}"))
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
+                               ("col_indicator", "sc_col_reported", "sc_col_expected", "sc_col_rate", "sc_col_missing")]))
+    return html.Div([
+        html.H3(t("sc_completeness_title", lang, period=period_label(parse_period(period), lang)), className="h5 mt-4"),
+        html.P(t("sc_completeness_scope", lang, name=scope_name), className="sc-note"),
+        html.Table([head, html.Tbody(rows)], className="table table-sm sc-completeness"),
+    ], id="sc-completeness")
+
+
+def legend(lang: str):
+    items = [html.Span(cell_word(s, lang), className="sc-legend-item",
+                       style={"backgroundColor": _tint(CELL_COLORS[s]), "borderLeft": f"6px solid {CELL_COLORS[s]}"})
+             for s in ("achieved", "on_track", "at_risk", "off_track", "no_data", "no_target", sc.NOT_EXPECTED)]
+    return html.Div([html.Span(t("sc_status_legend", lang) + ": ", className="me-1")] + items, className="sc-legend")
+
+
+def default_ranking_indicator(codes: list[str], period: str) -> str:
+    """The headline indicator with the most entities expected to report it: the ranking with
+    the most to say (HSSK's communes rather than the department's own dossiers)."""
+    root = figures.root_code()
+
+    def reporters(code: str) -> int:
+        frame = figures.figures(code, period, "province")
+        row = frame[frame["code"] == root]
+        return int(row["expected"].iloc[0]) if not row.empty else 0
+
+    return max(codes, key=lambda c: (reporters(c), -codes.index(c)))
+
+
+def read_params(level, zone, period, behind, sort, dir, ind, view, lang) -> tuple[dict, list[str]]:
+    """The page state from URL parameters; every bad value becomes a warning and its default."""
+    warnings: list[str] = []
+
+    def bad(key: str, value) -> None:
+        warnings.append(t("bad_param", lang, detail=t(key, lang, value=value)))
+
+    state: dict = {"lang": lang}
+    if level in (None, ""):
+        level = DEFAULT_LEVEL
+    elif level not in figures.LEVELS:
+        bad("sc_bad_level", level)
+        level = DEFAULT_LEVEL
+    state["level"] = level
+    units = figures.units()
+    zones = units[units["level"] == "district"]
+    if zone and zone not in set(zones["code"]):
+        bad("sc_bad_zone", zone)
+        zone = None
+    if zone and level == "province":
+        warnings.append(t("sc_zone_ignored", lang))
+        zone = None
+    state["zone"] = zone or None
+    chosen = figures.resolve_period(None)
+    if period:
+        try:
+            chosen = parse_period(period)
+        except PeriodError as exc:
+            warnings.append(t("bad_param", lang, detail=str(exc)))
+    state["period"] = chosen.label
+    state["behind"] = str(behind).strip().lower() in TRUE_WORDS if behind not in (None, "") else False
+    codes = list(figures.indicators()["code"])
+    heads = figures.headline_codes() or codes
+    if ind and ind not in codes:
+        bad("sc_bad_indicator", ind)
+        ind = None
+    state["ind"] = ind or default_ranking_indicator(heads, chosen.label)
+    if sort and sort not in ("name", "zone", *codes):
+        bad("sc_bad_sort", sort)
+        sort = None
+    state["sort"] = sort or "name"
+    state["dir"] = dir if dir in ("asc", "desc") else "asc"
+    state["view"] = "completeness" if view == "completeness" else None
+    return state, warnings
+
+
+def url_params(state: dict, **changes) -> dict:
+    """The URL parameters of a state, defaults left out."""
+    s = {**state, **changes}
+    return {"level": s.get("level") if s.get("level") not in (None, DEFAULT_LEVEL) else None,
+            "zone": s.get("zone"), "period": s.get("period"), "behind": "1" if s.get("behind") is True else None,
+            "sort": s.get("sort") if s.get("sort") not in (None, "name") else None,
+            "dir": s.get("dir") if s.get("dir") == "desc" else None, "ind": s.get("ind"), "view": s.get("view"),
+            "lang": s.get("lang") if s.get("lang") not in (None, "vi") else None}
+
+
+def url_for(state: dict, **changes) -> str:
+    return href(PATH, **url_params(state, **changes))
+
+
+def controls(state: dict, lang: str):
+    units = figures.units()
+    zones = units[(units["level"] == "district") & units["valid_to"].isna()].sort_values("name")
+    heads = set(figures.headline_codes())
+    codes = list(figures.indicators()["code"])
+    months = sorted({m for code in codes if code in heads for m in figures.months(code)}, reverse=True) \
+        or sorted({m for code in codes for m in figures.months(code)}, reverse=True)
+    return dbc.Row([
+        dbc.Col([html.Label(t("sc_level", lang), htmlFor="sc-level"),
+                 dcc.Dropdown(id="sc-level", value=state["level"], clearable=False, searchable=False,
+                              options=[{"label": t(f"level_{lv}", lang), "value": lv} for lv in figures.LEVELS])],
+                md=2),
+        dbc.Col([html.Label(t("sc_zone", lang), htmlFor="sc-zone"),
+                 dcc.Dropdown(id="sc-zone", value=state["zone"], clearable=True, placeholder=t("sc_all_zones", lang),
+                              disabled=state["level"] == "province",
+                              options=[{"label": n, "value": c} for c, n in zip(zones["code"], zones["name"])])],
+                md=3),
+        dbc.Col([html.Label(t("period", lang), htmlFor="sc-period"),
+                 dcc.Dropdown(id="sc-period", value=state["period"], clearable=False, searchable=False,
+                              options=period_options(months, lang))], md=2),
+        dbc.Col([html.Label(t("sc_movers_indicator", lang), htmlFor="sc-ind"),
+                 dcc.Dropdown(id="sc-ind", value=state["ind"], clearable=False, searchable=False,
+                              options=[{"label": figures.name_of_indicator(c, lang, short=True), "value": c}
+                                       for c in codes])], md=3),
+        dbc.Col(dcc.Checklist(id="sc-behind", options=[{"label": " " + t("sc_behind_only", lang), "value": "1"}],
+                              value=["1"] if state["behind"] else [], className="mt-4"), md=2),
+    ], className="mb-3 sc-controls g-2")
+
+
+def layout(level=None, zone=None, period=None, behind=None, sort=None, dir=None, ind=None, view=None,
+           lang=None, **_ignored):
+    lang = lang_or_default(lang)
+    warnings: list[str] = []
+    state = {"lang": lang, "level": level, "zone": zone, "period": period, "behind": behind, "sort": sort,
+             "dir": dir, "ind": ind, "view": view}
+    try:
+        state, warnings = read_params(level, zone, period, behind, sort, dir, ind, view, lang)
+        content = page_content(state, lang)
+    except PeriodError as exc:  # no data at all yet
+        content = dbc.Alert(str(exc), color="info")
+    except Exception:  # never a traceback on screen
+        log.exception("scorecard failed")
+        content = dbc.Alert(t("error_generic", lang), color="secondary")
+    return shell(content, lang=lang, active="targets", path=PATH, params=url_params(state), warnings=warnings)
+
+
+def page_content(state: dict, lang: str):
+    level, zone, period = state["level"], state["zone"], state["period"]
+    long = sc.cells(period, level, zone)
+    indicators = sc.applicable(long)
+    hidden = [c for c in dict.fromkeys(long["indicator"]) if c not in indicators] if not long.empty else []
+    table = sc.build_table(long, indicators)
+    show_zone = level in ("commune", "facility")
+    zone_names: dict = {}
+    if show_zone and not table.empty:
+        table = sc.with_zones(table)
+        zone_names = dict(zip(table["code"], table["zone_name"]))
+    total = len(table)
+    if state["behind"]:
+        table = sc.filter_behind(table, indicators)
+    sort_key = "zone_name" if state["sort"] == "zone" else state["sort"]
+    if sort_key == "zone_name" and not show_zone:
+        sort_key = "name"
+    if sort_key not in table.columns:  # an indicator not shown at this level
+        sort_key = "name"
+    descending = state["dir"] == "desc"
+    table = sc.sort_table(table, sort_key, descending)
+    shown_sort = "zone" if sort_key == "zone_name" else sort_key
+
+    def sort_href(key: str) -> str:
+        flip = "desc" if (key == shown_sort and not descending) else "asc"
+        return url_for(state, sort=key, dir=flip)
+
+    grid = (scorecard_table(long, indicators, lang, period, sort_href=sort_href, sort=shown_sort,
+                            descending=descending, order=list(table["code"]), show_zone=show_zone,
+                            zone_names=zone_names)
+            if len(table) else html.P(t("sc_no_rows", lang), id="sc-no-rows"))
+    scope = zone or figures.root_code()
+    completeness = completeness_block(period, scope, lang, state["ind"], open_all=False) \
+        if state["view"] != "completeness" else completeness_block(period, scope, lang, state["ind"])
+    blocks = [
+        dcc.Location(id="sc-location", refresh="callback-nav"),
+        dcc.Store(id="sc-state", data={k: state[k] for k in ("lang", "sort", "dir", "view")}),
+        dbc.Row([dbc.Col(html.H1(t("sc_title", lang), className="page-title"), md=9),
+                 dbc.Col(data_until_stamp(figures.latest_month(), lang), md=3, className="text-md-end")],
+                className="align-items-center mb-2"),
+        html.P(t("sc_intro", lang), className="sc-note"),
+        controls(state, lang),
+        html.H2(f"{t(f'level_{level}', lang)} — {period_label(parse_period(period), lang)}"
+                + (f" — {figures.entity(zone)['name']}" if zone else ""), className="period-heading",
+                id="sc-heading"),
+    ]
+    if state["view"] == "completeness":
+        blocks.append(completeness)
+    blocks += [
+        legend(lang),
+        html.Div([html.Span(t("sc_rows", lang, shown=fmt.number(len(table), 0, lang), total=fmt.number(total, 0, lang)),
+                            id="sc-row-count"),
+                  html.Span(" · " + t("sc_sort_hint", lang), className="sc-note")], className="mb-1"),
+        grid,
+    ]
+    if hidden:
+        names = ", ".join(figures.name_of_indicator(c, lang, short=True) for c in hidden)
+        blocks.append(html.P(t("sc_not_applicable_cols", lang, names=names), className="sc-note", id="sc-hidden"))
+    blocks.append(movers_block(state["ind"], period, level, zone, lang))
+    if state["view"] != "completeness":
+        blocks.append(completeness)
+    return html.Div(blocks)
+
+
+dash.register_page(__name__, path=PATH, name="targets", title="Chỉ tiêu — Dashboard chỉ đạo điều hành",
+                   layout=layout)
+
+
+@callback(Output("sc-location", "search"),
+          Input("sc-level", "value"), Input("sc-zone", "value"), Input("sc-period", "value"),
+          Input("sc-ind", "value"), Input("sc-behind", "value"), State("sc-state", "data"),
+          prevent_initial_call=True)
+def _controls_to_url(level, zone, period, ind, behind, data):
+    data = data or {}
+    state = {"lang": data.get("lang") or "vi", "level": level or DEFAULT_LEVEL,
+             "zone": zone if level != "province" else None, "period": period, "ind": ind,
+             "behind": bool(behind), "sort": data.get("sort") or "name", "dir": data.get("dir") or "asc",
+             "view": data.get("view")}
+    return url_for(state)[len(PATH):]

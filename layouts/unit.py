@@ -1,0 +1,305 @@
+"""Unit page (/unit/<code>): what a unit head opens every month.
+
+Every indicator the unit (or facility) reports, against its own or inherited target: the
+value and status, the gap in real numbers, one plain sentence, the trend with the target,
+the deadline and the projection cone, the rank among peers, reporting completeness; then the
+units beneath it with links down and a breadcrumb up. URL parameters: period, lang. An
+unknown code gives a friendly page, never a traceback.
+"""
+from __future__ import annotations
+
+import logging
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, dcc, html
+
+from dashboard import figures
+from dashboard import formatting as fmt
+from dashboard import progress
+from dashboard import scorecard as sc
+from dashboard import unitview as uv
+from dashboard.i18n import lang_or_default, t
+from dashboard.periods import PeriodError, parse_period, period_label
+from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, shell, status_badge
+from layouts.targets import scorecard_table
+
+log = logging.getLogger(__name__)
+
+MISSING_NAMES_SHOWN = 12
+
+
+def level_word(ent: dict, lang: str) -> str:
+    if ent["level"] == "facility":
+        return t(f"kind_facility:{ent.get('type') or 'other'}", lang)
+    return t(f"level_{ent['level']}", lang)
+
+
+def breadcrumb(code: str, period: str, lang: str):
+    chain = list(reversed(figures.ancestors(code))) or [(code, "")]
+    items = []
+    for anc, _level in chain:
+        try:
+            name = figures.entity(anc)["name"]
+        except figures.UnknownUnit:
+            name = anc
+        if anc == code:
+            items.append(html.Li(name, className="breadcrumb-item active", **{"aria-current": "page"}))
+        else:
+            items.append(html.Li(dcc.Link(name, href=href(f"/unit/{anc}", period=period,
+                                                          lang=lang if lang != "vi" else None)),
+                                 className="breadcrumb-item"))
+    return html.Nav(html.Ol(items, className="breadcrumb"), **{"aria-label": t("unit_breadcrumb", lang)},
+                    id="unit-breadcrumb")
+
+
+def _date(month: str) -> pd.Timestamp:
+    return pd.Timestamp(f"{month}-01")
+
+
+def trend_figure(up: uv.UnitProgress, ind: dict, lang: str) -> go.Figure:
+    prog = up.progress
+    status = up.row.get("status") or "no_data"
+    color = STATUS_COLORS.get(status, "#1f6feb")
+    hist = up.history
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[_date(m) for m in hist["period"]], y=hist["value"], mode="lines+markers",
+                             name=t("unit_chart_actual", lang), line={"color": "#0b5394", "width": 2.5},
+                             marker={"size": 5}, connectgaps=False,
+                             hovertemplate="%{x|%m/%Y}: %{y:.1f}%<extra></extra>"))
+    ys = [v for v in hist["value"] if pd.notna(v)]
+    xs = [_date(m) for m in hist["period"]]
+    cone = uv.cone(prog, uv.pace_error(up.observations, prog.value_month))
+    if not cone.empty:
+        cx = [_date(m) for m in cone["month"]]
+        fig.add_trace(go.Scatter(x=cx, y=cone["low"], mode="lines", line={"width": 0}, showlegend=False,
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=cx, y=cone["high"], mode="lines", line={"width": 0}, fill="tonexty",
+                                 fillcolor="rgba(31,111,235,0.15)", name=t("unit_chart_band", lang),
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=cx, y=cone["centre"], mode="lines", line={"color": color, "dash": "dash",
+                                                                              "width": 2},
+                                 name=t("unit_chart_projection", lang),
+                                 hovertemplate="%{x|%m/%Y}: %{y:.1f}%<extra></extra>"))
+        ys += list(cone["low"]) + list(cone["high"])
+        xs += cx
+    if prog.value is not None and prog.value_month:
+        fig.add_trace(go.Scatter(x=[_date(prog.value_month)], y=[prog.value], mode="markers", showlegend=False,
+                                 marker={"size": 10, "color": color, "line": {"color": "#1f2328", "width": 1}},
+                                 hovertemplate="%{x|%m/%Y}: %{y:.1f}%<extra></extra>"))
+        ys.append(prog.value)
+    target = up.row.get("target")
+    deadline = up.row.get("deadline")
+    if deadline:
+        xs.append(_date(deadline))
+    if target is not None and pd.notna(target):
+        ys.append(float(target))
+        fig.add_hline(y=float(target), line={"color": "#57606a", "dash": "dot", "width": 1.5},
+                      annotation_text=t("unit_chart_target", lang, value=fmt.percent(float(target), 0, lang)),
+                      annotation_position="top left")
+    if deadline:
+        fig.add_shape(type="line", x0=_date(deadline), x1=_date(deadline), y0=0, y1=1, yref="paper",
+                      line={"color": "#cf222e", "dash": "dot", "width": 1.5})
+        fig.add_annotation(x=_date(deadline), y=1, yref="paper", yanchor="bottom", xanchor="right", showarrow=False,
+                           text=t("unit_chart_deadline", lang, month=fmt.month(deadline)), font={"size": 11})
+    lo = max(0.0, min(ys) - 5) if ys else 0.0
+    hi = min(105.0, max(ys) + 5) if ys else 100.0
+    fig.update_layout(height=260, margin={"l": 40, "r": 10, "t": 24, "b": 10},
+                      paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="#ffffff",
+                      legend={"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}},
+                      yaxis={"range": [lo, hi], "ticksuffix": " %" if lang == "vi" else "%", "gridcolor": "#eaeef2"},
+                      xaxis={"range": [min(xs) - pd.Timedelta(days=15), max(xs) + pd.Timedelta(days=15)] if xs else None,
+                             "tickformat": "%m/%Y", "gridcolor": "#eaeef2"},
+                      separators=",." if lang == "vi" else ".,")
+    return fig
+
+
+def target_line(up: uv.UnitProgress, code: str, lang: str) -> list:
+    target, deadline = up.row.get("target"), up.row.get("deadline")
+    if target is None or pd.isna(target):
+        return [t("no_target_set", lang)]
+    lines = [t("target_by", lang, value=fmt.percent(float(target), 0 if float(target).is_integer() else 1, lang),
+               deadline=fmt.month(deadline))]
+    scope = up.target_scope
+    if scope == code:
+        lines.append(" · " + t("unit_target_own", lang))
+    elif scope:
+        try:
+            name = figures.entity(scope)["name"]
+        except figures.UnknownUnit:
+            name = scope
+        lines.append(" · " + t("unit_target_inherited", lang, name=name))
+    return lines
+
+
+def gap_line(up: uv.UnitProgress, ind: dict, lang: str) -> str:
+    row = up.row
+    gap_points, gap_units = row.get("gap_points"), row.get("gap_units")
+    if gap_points is None or pd.isna(gap_points):
+        return ""
+    if gap_points <= progress.EPSILON_POINTS:
+        return t("unit_gap_met", lang)
+    units = uv.amount(gap_units, ind, lang) if gap_units is not None and pd.notna(gap_units) else "—"
+    return t("unit_gap", lang, gap=units, unit=uv.unit_word(ind, lang), points=fmt.points(gap_points, 1, lang))
+
+
+def rank_text(code: str, ent: dict, ind_code: str, period: str, lang: str) -> str:
+    ind = figures.indicator(ind_code)
+    peers = figures.figures(ind_code, period, ent["level"])
+    if ent["level"] == "facility":
+        same = figures.facilities()
+        kind = same.loc[code, "type"] if code in same.index else None
+        peers = peers[peers["code"].map(same["type"]) == kind]
+        peers_word = t("unit_peers_facility", lang)
+    else:
+        peers_word = t(f"kind_{ent['level']}", lang)
+    peers = peers[peers["expected"] > 0]
+    got = sc.peer_rank(peers, code, bool(ind["higher_is_better"]))
+    if got is None:
+        return t("unit_rank_none", lang)
+    if got[1] == 1:  # the only one of its kind (the province): nothing to rank against
+        return ""
+    return t("unit_rank", lang, rank=fmt.number(got[0], 0, lang), count=fmt.number(got[1], 0, lang), peers=peers_word)
+
+
+def reporting_block(ind_code: str, period: str, code: str, lang: str):
+    result = sc.completeness(ind_code, period, code)
+    expected, reported = result["expected"], result["reported"]
+    pct = fmt.percent(100.0 * reported / expected, 1, lang) if expected else "—"
+    parts = [html.Span(t("unit_reporting", lang, reported=fmt.number(reported, 0, lang),
+                         expected=fmt.number(expected, 0, lang), pct=pct), id=f"unit-reporting-{ind_code}")]
+    missing = [e for g in result["missing"] for e in g["entities"]]
+    if missing:
+        names = ", ".join(e["name"] for e in missing[:MISSING_NAMES_SHOWN])
+        if len(missing) > MISSING_NAMES_SHOWN:
+            names += f" … (+{len(missing) - MISSING_NAMES_SHOWN})"
+        parts.append(html.Div(t("unit_missing_list", lang, names=names), className="unit-missing",
+                              id=f"unit-missing-{ind_code}"))
+    return html.Div(parts, className="unit-reporting")
+
+
+def indicator_section(code: str, ent: dict, ind_code: str, period: str, lang: str):
+    ind = figures.indicator(ind_code)
+    up = uv.unit_progress(ind_code, period, code)
+    row = up.row
+    status = row.get("status") or "no_data"
+    value = row.get("value")
+    decimals = int(ind.get("decimals") or 1)
+    left = [
+        html.H3(figures.name_of_indicator(ind_code, lang), className="h6 unit-ind-title"),
+        html.Div([html.Span(fmt.percent(value, decimals, lang), className="unit-value", id=f"unit-value-{ind_code}",
+                            **{"data-value": "" if value is None or pd.isna(value) else repr(float(value))}),
+                  status_badge(status, lang, id=f"unit-status-{ind_code}")], className="kpi-value-row"),
+        html.Div(target_line(up, code, lang), className="kpi-target", id=f"unit-target-{ind_code}"),
+        html.Div(gap_line(up, ind, lang), className="kpi-gap", id=f"unit-gap-{ind_code}"),
+        html.P(uv.sentence(up.progress, ind, lang, period), className="unit-sentence", id=f"unit-sentence-{ind_code}"),
+        html.Div(rank_text(code, ent, ind_code, period, lang), className="unit-rank", id=f"unit-rank-{ind_code}"),
+        reporting_block(ind_code, period, code, lang),
+    ]
+    if row.get("target_source"):
+        left.append(html.Div(f"{t('source', lang)}: {row['target_source']}", className="kpi-source"))
+    graph = dcc.Graph(figure=trend_figure(up, ind, lang), config={"displayModeBar": False, "responsive": True},
+                      className="unit-trend", id=f"unit-trend-{ind_code}")
+    return dbc.Card(dbc.CardBody(dbc.Row([dbc.Col(left, lg=5), dbc.Col(graph, lg=7)])),
+                    className="mb-3 unit-indicator", id=f"unit-ind-{ind_code}",
+                    style={"borderLeft": f"6px solid {STATUS_COLORS.get(status, '#57606a')}"})
+
+
+def applicable_indicators(code: str, level: str, period: str) -> tuple[list[str], list[str]]:
+    yes, no = [], []
+    for ind in figures.indicators()["code"]:
+        frame = figures.figures(ind, period, level)
+        row = frame[frame["code"] == code]
+        (yes if not row.empty and int(row["expected"].iloc[0]) > 0 else no).append(ind)
+    return yes, no
+
+
+def children_block(code: str, period: str, lang: str):
+    long = sc.children_cells(code, period)
+    inds = sc.applicable(long)
+    if long.empty or not inds:
+        return html.Div([html.H2(t("unit_children", lang), className="h5 mt-4"),
+                         html.P(t("unit_no_children", lang))], id="unit-children-block")
+    kids = long.drop_duplicates("code")
+    kids = kids.assign(_facility=kids["level"] == "facility", _key=kids["name"].map(sc.collation_key))
+    order = list(kids.sort_values(["_facility", "_key"], kind="mergesort")["code"])  # units, then facilities
+    return html.Div([html.H2(t("unit_children", lang), className="h5 mt-4"),
+                     scorecard_table(long, inds, lang, period, table_id="unit-children", order=order)],
+                    id="unit-children-block")
+
+
+def not_found(code: str, lang: str):
+    return html.Div([
+        html.H1(t("unit_not_found_title", lang), className="page-title"),
+        dbc.Alert(t("unit_not_found", lang, code=code), color="warning", id="unit-not-found"),
+        dcc.Link(t("unit_to_scorecard", lang), href=href("/targets", lang=lang if lang != "vi" else None)),
+    ])
+
+
+def layout(code: str | None = None, period: str | None = None, lang: str | None = None, **_ignored):
+    lang = lang_or_default(lang)
+    warnings: list[str] = []
+    code = (code or "").strip()
+    path = f"/unit/{code}"
+    try:
+        try:
+            ent = figures.entity(code)
+        except figures.UnknownUnit:
+            return shell(not_found(code, lang), lang=lang, active="targets", path=path,
+                         params={"period": period, "lang": lang})
+        chosen = figures.resolve_period(None)
+        if period:
+            try:
+                chosen = parse_period(period)
+            except PeriodError as exc:
+                warnings.append(t("bad_param", lang, detail=str(exc)))
+        content = unit_content(code, ent, chosen.label, lang)
+    except PeriodError as exc:
+        content = dbc.Alert(str(exc), color="info")
+    except Exception:  # never a traceback on screen
+        log.exception("unit page failed for %r", code)
+        content = dbc.Alert(t("error_generic", lang), color="secondary")
+    return shell(content, lang=lang, active="targets", path=path,
+                 params={"period": period if not warnings else None, "lang": lang}, warnings=warnings)
+
+
+def unit_content(code: str, ent: dict, period: str, lang: str):
+    inds, not_applicable = applicable_indicators(code, ent["level"], period)
+    months = sorted({m for c in figures.indicators()["code"] for m in figures.months(c)}, reverse=True)
+    header = dbc.Row([
+        dbc.Col([html.H1(ent["name"], className="page-title", id="unit-name"),
+                 html.Div(f"{level_word(ent, lang)} · {code}", className="data-until")], md=7),
+        dbc.Col(html.Div([html.Label(t("period", lang), htmlFor="unit-period", className="me-2"),
+                          dcc.Dropdown(id="unit-period", options=period_options(months, lang), value=period,
+                                       clearable=False, searchable=False, className="period-dropdown")],
+                         className="d-flex align-items-center"), md=3),
+        dbc.Col(data_until_stamp(figures.latest_month(), lang), md=2, className="text-md-end"),
+    ], className="align-items-center mb-2")
+    blocks = [
+        dcc.Location(id="unit-location", refresh="callback-nav"),
+        dcc.Store(id="unit-lang", data=lang),
+        breadcrumb(code, period, lang),
+        header,
+        html.H2(period_label(parse_period(period), lang), className="period-heading", id="unit-period-heading"),
+    ]
+    blocks += [indicator_section(code, ent, ind, period, lang) for ind in inds]
+    if not_applicable:
+        names = ", ".join(figures.name_of_indicator(c, lang, short=True) for c in not_applicable)
+        blocks.append(html.P(t("unit_not_applicable", lang, names=names), className="sc-note",
+                             id="unit-not-applicable"))
+    blocks.append(html.P(t("unit_chart_note", lang), className="sc-note"))
+    if ent["level"] != "facility":
+        blocks.append(children_block(code, period, lang))
+    return html.Div(blocks)
+
+
+dash.register_page(__name__, path_template="/unit/<code>", name="unit",
+                   title="Đơn vị — Dashboard chỉ đạo điều hành", layout=layout)
+
+
+@callback(Output("unit-location", "search"), Input("unit-period", "value"), State("unit-lang", "data"),
+          prevent_initial_call=True)
+def _period_to_url(period, lang):
+    return href("", period=period, lang=lang if lang != "vi" else None)
