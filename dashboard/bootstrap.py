@@ -79,6 +79,11 @@ def load_demo_province(engine: Engine, user: str | None = None) -> dict[str, int
         counts["units"] = sum(store.upsert_units(conn, demo.units))
         counts["facilities"] = sum(store.upsert_facilities(conn, demo.facilities))
         store.rebuild_hierarchy(conn)
+        # Map boundaries: the communes from geodata/, then zones and province outline, by
+        # the same functions as `dashboard geodata import` / `build-zones`.
+        from .boundaries import load_demo_boundaries
+
+        counts["boundaries"] = sum(r.stored for r in load_demo_boundaries(conn).values())
         counts["targets"] = sum(store.upsert_targets(conn, demo.targets))
         load_id = store.record_load(conn, kind="values", source_file=DEMO_SOURCE,
                                     checksum=store.frame_checksum(demo.values), user=user, is_demo=True)

@@ -1,0 +1,483 @@
+"""Choropleth maps of an indicator on the department's own boundaries (no internet base map).
+
+Two entry points:
+
+* :func:`choropleth_figure` is pure: a figures frame (``dashboard.figures.figures()``
+  output) plus a GeoJSON FeatureCollection whose feature ids are unit codes -> a figure.
+* :func:`map_figure` reads those for you (figures + the stored simplified boundaries) and
+  is what the map page, the wall screen and the briefing exports call.
+
+The figure uses plotly's ``go.Choropleth`` (d3-geo, drawn as SVG: no WebGL, so it renders
+on any wall screen and in headless Chromium, prints sharply and exports with kaleido).
+Its two offline fixes are applied: the stored rings are clockwise (see
+``dashboard.boundaries``) and plotly's base topology is served from ``assets/topojson``
+(:data:`GRAPH_CONFIG` for ``dcc.Graph``, :data:`TOPOJSON_URL` for kaleido, also set as
+``plotly.io.defaults.topojson``). Units with no report are grey ("chưa báo cáo"), never 0.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from . import figures
+from . import formatting as fmt
+from .i18n import lang_or_default, t
+from .periods import parse_period, period_label
+
+ROOT = Path(__file__).resolve().parent.parent
+TOPOJSON_DIR = ROOT / "assets" / "topojson"
+#: For kaleido (``Kaleido.calc_fig(..., topojson=TOPOJSON_URL)`` / ``fig.write_image``).
+TOPOJSON_URL = TOPOJSON_DIR.as_uri() + "/"
+#: For ``dcc.Graph(config=...)`` on a page served by the app (assets/ is served at /assets/).
+GRAPH_CONFIG = {"topojsonURL": "/assets/topojson/", "displaylogo": False, "scrollZoom": False,
+                "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+if pio.defaults.topojson is None:
+    pio.defaults.topojson = TOPOJSON_URL
+
+COLOURINGS = ("status", "scale")
+MAP_LEVELS = ("province", "district", "commune")
+#: Legend order of the status colouring; "not_applicable" = the unit is not expected to
+#: report this indicator at all (e.g. a province-only indicator shown by zone).
+STATUS_ORDER = ("achieved", "on_track", "at_risk", "off_track", "no_target", "no_data", "not_applicable")
+NOT_APPLICABLE_COLOR = "#eef1f4"
+FONT = "Be Vietnam Pro, Noto Sans, DejaVu Sans, sans-serif"
+# Diverging scale around the target, colour-blind safe (ColorBrewer BrBG): browns short of
+# the target, blue-greens beyond it.
+_SHORT = ("#8c510a", "#d8b365", "#f6e8c3")
+_BEYOND = ("#c7eae5", "#5ab4ac", "#01665e")
+_NO_TARGET_SCALE = [[0.0, "#deebf7"], [0.5, "#6baed6"], [1.0, "#08519c"]]
+FACILITY_SYMBOLS = {"hospital": "square", "health_centre": "diamond", "station": "circle", "other": "triangle-up"}
+
+
+def _status_colors() -> dict[str, str]:
+    from layouts.common import STATUS_COLORS  # the one palette of the product
+
+    return {**STATUS_COLORS, "not_applicable": NOT_APPLICABLE_COLOR}
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _num(value) -> float | None:
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(out) else out
+
+
+# --- words ---------------------------------------------------------------------------------
+
+def reporter_word(indicator: dict, lang: str) -> str:
+    kinds = tuple(indicator.get("reported_by") or ())
+    if len(kinds) == 1:
+        return t(f"kind_{kinds[0]}", lang)
+    if kinds and all(k.startswith("facility:") for k in kinds):
+        return t("kind_facility:other", lang)
+    return t("entities", lang)
+
+
+def amount(value, indicator: dict, lang: str) -> str:
+    """A numerator or denominator in its real unit (money as tỷ/triệu)."""
+    if _missing(value):
+        return "—"
+    if (indicator.get("unit_vi") or "") == "đồng":
+        return fmt.compact(value, lang)
+    return fmt.number(value, 0, lang)
+
+
+def value_text(value, indicator: dict, lang: str) -> str:
+    decimals = indicator.get("decimals")
+    decimals = 1 if decimals is None or pd.isna(decimals) else int(decimals)
+    if (indicator.get("display_unit") or "%") == "%":
+        return fmt.percent(value, decimals, lang)
+    return fmt.number(value, decimals, lang)
+
+
+def row_status(row: dict) -> str:
+    """The status to draw: figures' status, or not_applicable where nobody is expected to report."""
+    expected = _num(row.get("expected"))
+    if expected is not None and expected == 0:
+        return "not_applicable"
+    status = row.get("status")
+    return status if isinstance(status, str) and status else "no_data"
+
+
+def status_word(status: str, lang: str) -> str:
+    if status == "not_applicable":
+        return t("map_status_not_applicable", lang)
+    return t(f"status_{status}", lang)
+
+
+def completeness_text(row: dict, indicator: dict, lang: str) -> str:
+    expected = int(_num(row.get("expected")) or 0)
+    reported = int(_num(row.get("reported")) or 0)
+    if expected == 0:
+        return t("map_not_expected", lang, kind=reporter_word(indicator, lang))
+    pct = fmt.percent(100.0 * reported / expected, 1, lang)
+    return t("completeness", lang, reported=fmt.number(reported, 0, lang), expected=fmt.number(expected, 0, lang),
+             kind=reporter_word(indicator, lang), pct=pct)
+
+
+def gap_text(row: dict, indicator: dict, lang: str) -> str:
+    target, value = _num(row.get("target")), _num(row.get("value"))
+    if target is None:
+        return t("map_no_target", lang)
+    if value is None:
+        return "—"
+    gap = _num(row.get("gap_points"))
+    if gap is None:
+        higher = bool(indicator.get("higher_is_better", True))
+        gap = (target - value) if higher else (value - target)
+    if gap <= 0:
+        return t("map_gap_met", lang, points=fmt.points(-gap, 1, lang))
+    units = _num(row.get("gap_units"))
+    extra = ""
+    if units is not None and units > 0:
+        extra = t("map_gap_units", lang, amount=amount(units, indicator, lang),
+                  unit=indicator.get(f"unit_{lang}") or indicator.get("unit_vi") or "")
+    return t("map_gap_short", lang, points=fmt.points(gap, 1, lang)) + extra
+
+
+def hover_text(row: dict, indicator: dict, lang: str) -> str:
+    """Name, value, numerator/denominator, target, gap, completeness and status (HTML)."""
+    status = row_status(row)
+    unit = indicator.get(f"unit_{lang}") or indicator.get("unit_vi") or ""
+    lines = [f"<b>{row.get('name') or row.get('code')}</b>"]
+    if status == "not_applicable":
+        lines.append(status_word(status, lang))
+    elif _missing(row.get("value")):
+        lines.append(t("map_hover_value", lang, value=status_word("no_data", lang)))
+    else:
+        lines.append(t("map_hover_value", lang, value=value_text(row.get("value"), indicator, lang)))
+        lines.append(t("map_hover_ratio", lang, numerator=amount(row.get("numerator"), indicator, lang),
+                       denominator=amount(row.get("denominator"), indicator, lang), unit=unit).strip())
+    target = _num(row.get("target"))
+    if target is not None:
+        deadline = row.get("deadline")
+        lines.append(t("map_hover_target", lang, value=value_text(target, indicator, lang),
+                       deadline=fmt.month(deadline) if isinstance(deadline, str) else "—"))
+    if status != "not_applicable":
+        lines.append(t("map_hover_gap", lang, gap=gap_text(row, indicator, lang)))
+    lines.append(completeness_text(row, indicator, lang))
+    if status != "not_applicable":
+        lines.append(t("map_hover_status", lang, status=status_word(status, lang)))
+    return "<br>".join(lines)
+
+
+# --- framing ---------------------------------------------------------------------------------
+
+def _rings(geometry: dict):
+    polys = geometry.get("coordinates") or []
+    if geometry.get("type") == "Polygon":
+        polys = [polys]
+    for poly in polys:
+        if poly:
+            yield np.asarray(poly[0], dtype=float).reshape(-1, 2)
+
+
+def _ring_area(xy: np.ndarray) -> float:
+    x, y = xy[:, 0], xy[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
+def frame_bounds(geojson: dict) -> tuple[list[float] | None, list[str]]:
+    """The lon/lat box to show and the feature ids left outside it.
+
+    The box holds the features that make up 99 % of the area and every feature close to
+    them; a tiny far island (Bạch Long Vĩ is 130 km out at sea) would otherwise shrink the
+    whole province to a corner. The ids outside are named under the map."""
+    feats = []
+    for feat in geojson.get("features", []):
+        rings = list(_rings(feat.get("geometry") or {}))
+        if not rings:
+            continue
+        pts = np.vstack(rings)
+        feats.append((str(feat.get("id")), sum(_ring_area(r) for r in rings),
+                      pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()))
+    if not feats:
+        return None, []
+    total = sum(f[1] for f in feats) or 1.0
+    ordered = sorted(feats, key=lambda f: -f[1])
+    core, acc = [], 0.0
+    for f in ordered:
+        core.append(f)
+        acc += f[1]
+        if acc >= 0.99 * total:
+            break
+    box = [min(f[2] for f in core), min(f[3] for f in core), max(f[4] for f in core), max(f[5] for f in core)]
+    dx, dy = max(box[2] - box[0], 0.01), max(box[3] - box[1], 0.01)
+    near = [box[0] - 0.25 * dx, box[1] - 0.25 * dy, box[2] + 0.25 * dx, box[3] + 0.25 * dy]
+    outside = []
+    for f in ordered[len(core):]:
+        if f[2] >= near[0] and f[3] >= near[1] and f[4] <= near[2] and f[5] <= near[3]:
+            box = [min(box[0], f[2]), min(box[1], f[3]), max(box[2], f[4]), max(box[3], f[5])]
+        else:
+            outside.append(f[0])
+    pad_x, pad_y = 0.03 * max(box[2] - box[0], 0.01), 0.03 * max(box[3] - box[1], 0.01)
+    return [box[0] - pad_x, box[1] - pad_y, box[2] + pad_x, box[3] + pad_y], outside
+
+
+# --- colour scale ----------------------------------------------------------------------------
+
+def _common_target(frame: pd.DataFrame) -> float | None:
+    if "target" not in frame:
+        return None
+    targets = pd.to_numeric(frame["target"], errors="coerce").dropna()
+    if targets.empty:
+        return None
+    return float(targets.round(6).mode().iloc[0])
+
+
+def scale_for(values: pd.Series, target: float | None, indicator: dict) -> tuple[list, float, float]:
+    """(colorscale, zmin, zmax): a diverging scale that changes hue exactly at the target
+    (browns short of it, blue-greens where it is met), or a plain blue scale without one.
+    A value equal to the target gets the "met" side."""
+    vals = pd.to_numeric(values, errors="coerce").dropna()
+    lo = float(vals.min()) if not vals.empty else 0.0
+    hi = float(vals.max()) if not vals.empty else 100.0
+    if target is not None:
+        lo, hi = min(lo, target), max(hi, target)
+    pad = max((hi - lo) * 0.05, 1.0)
+    lo, hi = lo - pad, hi + pad
+    if lo < 0 <= (float(vals.min()) if not vals.empty else 0.0) and (target is None or target >= 0):
+        lo = 0.0
+    if target is None:
+        return _NO_TARGET_SCALE, lo, hi
+    eps = 1e-9
+    p = min(max((target - lo) / (hi - lo), 0.0), 1.0)
+    if indicator.get("higher_is_better", True):
+        low_side, high_side, cut = _SHORT, _BEYOND, p          # value == target -> high side (met)
+    else:
+        low_side, high_side, cut = _BEYOND[::-1], _SHORT[::-1], min(p + eps, 1.0)  # -> low side (met)
+    scale: list = []
+    if cut > 0:
+        scale += [[0.0, low_side[0]], [cut / 2, low_side[1]], [max(cut - eps, 0.0), low_side[2]]]
+    if cut < 1:
+        scale += [[cut, high_side[0]], [cut + (1 - cut) / 2, high_side[1]], [1.0, high_side[2]]]
+    else:
+        scale[-1][0] = 1.0
+    return scale, lo, hi
+
+
+def _ticks(lo: float, hi: float, target: float | None, indicator: dict, lang: str) -> tuple[list, list]:
+    step_options = (1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000)
+    raw = (hi - lo) / 5 or 1.0
+    step = next((s for s in step_options if s >= raw), raw)
+    first = math.ceil(lo / step) * step
+    vals = [v for v in np.arange(first, hi + step * 0.001, step)]
+    if (indicator.get("display_unit") or "%") == "%":
+        vals = [v for v in vals if 0 <= v <= 100]
+    if target is not None:
+        vals = [v for v in vals if abs(v - target) > 0.06 * (hi - lo)]
+    texts = [value_text(v, {**indicator, "decimals": 0 if float(v).is_integer() else 1}, lang) for v in vals]
+    if target is not None:
+        decimals = 0 if float(target).is_integer() else 1
+        vals.append(target)
+        texts.append("<b>" + t("map_target_tick", lang,
+                               value=value_text(target, {**indicator, "decimals": decimals}, lang)) + "</b>")
+    return [float(v) for v in vals], texts
+
+
+# --- the figure ------------------------------------------------------------------------------
+
+def _subset(features_by_id: dict, codes) -> dict:
+    return {"type": "FeatureCollection", "features": [features_by_id[c] for c in codes if c in features_by_id]}
+
+
+def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: dict, colouring: str = "status",
+                      lang: str = "vi", title: str | None = None, *, selected: str | None = None,
+                      facilities: pd.DataFrame | None = None, height: int | None = None,
+                      drill_level: str | None = None) -> go.Figure:
+    """A choropleth of `frame` (figures rows: code, name, value, numerator, denominator,
+    target, status, reported, expected...) on `boundaries_geojson` (feature ids = codes).
+
+    colouring: "status" (against the target, STATUS_COLORS) or "scale" (continuous, the
+    target marked on the colour bar). Units without a report are grey, never 0. Each trace's
+    customdata is [code, hover text, drill level], so a click can drill down.
+    `selected` outlines one unit; `facilities` (code, name, type, lat, lon, value, status,
+    expected, parent code) adds markers; `drill_level` is put in customdata for clicks."""
+    lang = lang_or_default(lang)
+    colouring = colouring if colouring in COLOURINGS else "status"
+    colors = _status_colors()
+    features_by_id = {str(f.get("id")): f for f in boundaries_geojson.get("features", [])}
+    rows = frame.to_dict("records") if frame is not None else []
+    for row in rows:
+        row["code"] = str(row.get("code"))
+        row["_status"] = row_status(row)
+        row["_hover"] = hover_text(row, indicator, lang)
+    drawn = [r for r in rows if r["code"] in features_by_id]
+    missing_shapes = [r for r in rows if r["code"] not in features_by_id]
+    fig = go.Figure()
+
+    def outline(codes):
+        widths = [3.0 if c == selected else 0.8 for c in codes]
+        line_colors = ["#1f2328" if c == selected else "#ffffff" for c in codes]
+        return {"line": {"width": widths, "color": line_colors}}
+
+    def trace(subset, name, z, colorscale, **extra):
+        codes = [r["code"] for r in subset]
+        return go.Choropleth(
+            geojson=_subset(features_by_id, codes), featureidkey="id", locations=codes, z=z,
+            colorscale=colorscale, marker=outline(codes), name=name,
+            customdata=[[r["code"], r["_hover"], drill_level or ""] for r in subset],
+            hovertemplate="%{customdata[1]}<extra></extra>",
+            hoverlabel={"font": {"family": FONT}}, **extra)
+
+    if colouring == "status":
+        for status in STATUS_ORDER:
+            subset = [r for r in drawn if r["_status"] == status]
+            if not subset:
+                continue
+            c = colors.get(status, "#57606a")
+            fig.add_trace(trace(subset, f"{status_word(status, lang)} ({len(subset)})", [1] * len(subset),
+                                [[0, c], [1, c]], zmin=0, zmax=1, showscale=False, showlegend=True,
+                                legendgroup=status))
+    else:
+        reported = [r for r in drawn if r["_status"] not in ("no_data", "not_applicable") and _num(r.get("value"))
+                    is not None]
+        target = _common_target(frame) if frame is not None else None
+        values = pd.Series([_num(r.get("value")) for r in reported], dtype="float64")
+        scale, lo, hi = scale_for(values, target, indicator)
+        tickvals, ticktext = _ticks(lo, hi, target, indicator, lang)
+        if reported:
+            fig.add_trace(trace(reported, t("map_legend_value", lang), values.tolist(), scale, zmin=lo, zmax=hi,
+                                showscale=True, showlegend=False,
+                                colorbar={"title": {"text": figures_short_name(indicator, lang), "side": "right"},
+                                          "tickvals": tickvals, "ticktext": ticktext, "ticks": "outside",
+                                          "ticklen": 6, "len": 0.8, "thickness": 16, "x": 1.0}))
+        for status in ("no_data", "not_applicable"):
+            subset = [r for r in drawn if r["_status"] == status]
+            if subset:
+                c = colors[status]
+                fig.add_trace(trace(subset, f"{status_word(status, lang)} ({len(subset)})", [1] * len(subset),
+                                    [[0, c], [1, c]], zmin=0, zmax=1, showscale=False, showlegend=True,
+                                    legendgroup=status))
+
+    if facilities is not None and not facilities.empty:
+        _add_facilities(fig, facilities, indicator, lang, colors)
+
+    bounds, outside = frame_bounds(_subset(features_by_id, [r["code"] for r in drawn]))
+    geo = {"visible": False, "projection": {"type": "mercator"}, "bgcolor": "rgba(0,0,0,0)",
+           "showframe": False}
+    if bounds:
+        geo["lonaxis"] = {"range": [bounds[0], bounds[2]]}
+        geo["lataxis"] = {"range": [bounds[1], bounds[3]]}
+    else:
+        geo["fitbounds"] = "locations"
+    notes = []
+    names = {r["code"]: r.get("name") or r["code"] for r in rows}
+    status_of = {r["code"]: r["_status"] for r in rows}
+    if outside:
+        notes.append(t("map_outside_frame", lang, units="; ".join(
+            f"{names.get(c, c)} ({status_word(status_of.get(c, 'no_data'), lang)})" for c in outside)))
+    if missing_shapes:
+        notes.append(t("map_no_shape", lang, units="; ".join(r.get("name") or r["code"] for r in missing_shapes)))
+    if not drawn:
+        notes.append(t("map_no_boundaries", lang))
+    fig.update_layout(
+        geo=geo,
+        title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 16}} if title else None,
+        margin={"l": 4, "r": 4, "t": 40 if title else 6, "b": 34 + 18 * len(notes)},
+        height=height, font={"family": FONT, "size": 13}, separators=",." if lang == "vi" else ".,",
+        paper_bgcolor="#ffffff", plot_bgcolor="#ffffff", dragmode=False,
+        legend={"orientation": "h", "x": 0.0, "y": 0.0, "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)",
+                "itemclick": False, "itemdoubleclick": False, "font": {"size": 12}},
+        annotations=[{"text": n, "xref": "paper", "yref": "paper", "x": 0.0, "y": 0.0, "yshift": -30 - 18 * i,
+                      "xanchor": "left", "yanchor": "top", "showarrow": False, "align": "left",
+                      "font": {"size": 11, "color": "#57606a"}} for i, n in enumerate(notes)],
+        meta={"outside": outside, "no_shape": [r["code"] for r in missing_shapes], "colouring": colouring},
+    )
+    return fig
+
+
+def figures_short_name(indicator: dict, lang: str) -> str:
+    name = indicator.get(f"short_{lang}") or indicator.get(f"name_{lang}") or indicator.get("name_vi") or ""
+    unit = indicator.get("display_unit") or "%"
+    return f"{name} ({unit})" if unit else name
+
+
+def _add_facilities(fig: go.Figure, facilities: pd.DataFrame, indicator: dict, lang: str, colors: dict) -> None:
+    fac = facilities.dropna(subset=["lat", "lon"])
+    for ftype, group in fac.groupby("type", sort=False):
+        records = group.to_dict("records")
+        fill, hover = [], []
+        for r in records:
+            expected = _num(r.get("expected")) or 0
+            status = row_status(r) if expected else "not_applicable"
+            fill.append(colors.get(status, "#57606a") if expected else "#ffffff")
+            lines = [f"<b>{r.get('name')}</b>"]
+            if expected:
+                lines.append(t("map_hover_value", lang, value=value_text(r.get("value"), indicator, lang)
+                               if not _missing(r.get("value")) else status_word("no_data", lang)))
+                lines.append(t("map_hover_status", lang, status=status_word(status, lang)))
+            else:
+                lines.append(t("map_facility_not_expected", lang))
+            hover.append("<br>".join(lines))
+        fig.add_trace(go.Scattergeo(
+            lon=group["lon"].astype(float).tolist(), lat=group["lat"].astype(float).tolist(), mode="markers",
+            name=t(f"map_facility_{ftype}", lang), legendgroup=f"facility-{ftype}",
+            marker={"symbol": FACILITY_SYMBOLS.get(ftype, "circle"), "size": 11 if ftype == "hospital" else 9,
+                    "color": fill, "line": {"color": "#1f2328", "width": 1.2}},
+            customdata=[[str(r.get("parent_code") or ""), h, "facility", str(r.get("code"))]
+                        for r, h in zip(records, hover)],
+            hovertemplate="%{customdata[1]}<extra></extra>", hoverlabel={"font": {"family": FONT}}))
+
+
+# --- reading the database --------------------------------------------------------------------
+
+def map_title(indicator_code: str, period: str, parent: str | None, lang: str) -> str:
+    lang = lang_or_default(lang)
+    name = figures.name_of_indicator(indicator_code, lang, short=True)
+    try:
+        where = figures.entity(parent)["name"] if parent else figures.entity(figures.root_code())["name"]
+    except LookupError:
+        where = parent or ""
+    return f"{name} — {where} — {period_label(parse_period(period), lang)}"
+
+
+def facility_frame(indicator_code: str, period: str, parent: str) -> pd.DataFrame:
+    """Facilities with coordinates under `parent` with their figures for the indicator."""
+    fac = figures.facilities()
+    rows = figures.figures(indicator_code, period, "facility", parent)
+    frame = rows.merge(fac[["code", "type", "lat", "lon"]], on="code", how="left")
+    return frame.dropna(subset=["lat", "lon"])
+
+
+def map_figure(indicator_code: str, period: str | None, level: str, parent: str | None = None,
+               colouring: str = "status", lang: str = "vi", *, selected: str | None = None,
+               facilities: bool | None = None, title: str | None = None, height: int | None = None) -> go.Figure:
+    """The map of one indicator and period: the units of `level` under `parent` (default:
+    the province), coloured by status or on a continuous scale. Facilities with coordinates
+    are added as markers at commune level. Raises figures.UnknownIndicator, PeriodError,
+    figures.UnknownUnit or ValueError (bad level/colouring) for bad arguments."""
+    from . import boundaries
+
+    if level not in MAP_LEVELS:
+        raise ValueError(f"Cấp bản đồ không hợp lệ {level!r} (province, district, commune) / invalid map level")
+    if colouring not in COLOURINGS:
+        raise ValueError(f"Cách tô màu không hợp lệ {colouring!r} (status, scale) / invalid colouring")
+    ind = figures.indicator(indicator_code)
+    period_value = figures.resolve_period(period, indicator_code).label
+    root = figures.root_code()
+    parent = parent or root
+    figures.entity(parent)  # raises UnknownUnit
+    frame = figures.figures(indicator_code, period_value, level, None if level == "province" else parent)
+    detail = parent != root and level != "province"
+    geojson = boundaries.feature_collection(level, list(frame["code"].astype(str)), detail=detail)
+    if facilities is None:
+        facilities = level == "commune"
+    fac = facility_frame(indicator_code, period_value, parent) if facilities else None
+    if fac is not None and parent == root:
+        fac = fac[fac["expected"] > 0]  # province-wide: only the facilities that report it
+    if title is None:
+        title = map_title(indicator_code, period_value, parent, lang)
+    child = {"province": "district", "district": "commune", "commune": "commune"}[level]
+    return choropleth_figure(frame, geojson, ind, colouring, lang, title or None, selected=selected,
+                             facilities=fac, height=height, drill_level=child)
