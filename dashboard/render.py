@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 FONT_DIR = ROOT / "assets" / "fonts" / "ttf"
 FONT_FAMILY = "Be Vietnam Pro, Noto Sans, DejaVu Sans, sans-serif"
+# plotly's base topology for go.Choropleth maps, served from assets/ (plotly.js would fetch it
+# from a CDN otherwise, and offline the image fails with "Error 525 ... world_110m.json").
+TOPOJSON_DIR = ROOT / "assets" / "topojson"
 RENDER_TIMEOUT = 120.0
 
 
@@ -119,7 +122,8 @@ def render(fig, *, width: int = 1920, height: int = 1080, scale: float = 2, fmt:
             if "loop" not in _state:
                 _start()
             loop, k = _state["loop"], _state["holder"]["kaleido"]
-        future = asyncio.run_coroutine_threadsafe(k.calc_fig(spec, opts=opts), loop)
+        topojson = TOPOJSON_DIR.as_uri() + "/" if TOPOJSON_DIR.is_dir() else None
+        future = asyncio.run_coroutine_threadsafe(k.calc_fig(spec, opts=opts, topojson=topojson), loop)
         try:
             return future.result(RENDER_TIMEOUT)
         except FutureTimeout:

@@ -344,14 +344,26 @@ def map_figure(code: str, period: str, unit: str, lang: str) -> go.Figure:
     except ImportError:
         return _fallback_map(code, period, level, parent or unit, lang)
     try:
-        return maps.map_figure(code, period, level, parent, "status", lang)
+        return maps.map_figure(code, period, level, parent, "status", lang, title="", height=1080)
     except Exception:  # noqa: BLE001 - a slide must still be drawn
         log.warning("maps.map_figure failed; drawing bars instead", exc_info=True)
         return _fallback_map(code, period, level, parent or unit, lang)
 
 
+def restyle_map(fig: go.Figure, size: int = 24, ink: str = "#1f2328", legend_bg: str = "rgba(255,255,255,0.85)") -> go.Figure:
+    """Large-screen legibility for dashboard.maps' figure (made for a page): legend on the right
+    in big type, its notes inside the plot area, room around the map."""
+    fig.update_layout(legend={"orientation": "v", "x": 1, "xanchor": "right", "y": 0.5, "yanchor": "middle",
+                              "font": {"size": size, "color": ink}, "bgcolor": legend_bg},
+                      margin={"l": 60, "r": 60})
+    for ann in fig.layout.annotations or ():
+        if ann.yref == "paper" and (ann.y or 0) <= 0:
+            ann.update(y=0, yanchor="bottom", font={"size": max(size - 4, 16), "color": ink})
+    return fig
+
+
 def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[str] | None = None) -> go.Figure:
-    fig = go.Figure(map_figure(code, period, unit, lang))
+    fig = restyle_map(go.Figure(map_figure(code, period, unit, lang)))
     fig.update_layout(width=1920, height=1080, font={"family": FONT_FAMILY, "size": 20})
     head = figures.headline(code, period, unit)
     row = head.row
@@ -403,37 +415,50 @@ def units_chart(code: str, period: str, level: str, parent: str | None, lang: st
                                source=str(src.iloc[0]) if len(src) else None, lang=lang, notes=notes)
 
 
-def indicator_chart(code: str, unit: str, period: str, lang: str, months: int = 24,
-                    notes: list[str] | None = None) -> go.Figure:
-    """The chart behind an overview card, full size: the monthly value over two years, the
-    target and its deadline, with the latest value labelled."""
+def trend_figure(code: str, unit: str, period: str, lang: str, months: int = 24, theme: str = "light") -> go.Figure:
+    """The monthly value of `code` for `unit` over `months` months to `period`, with the target
+    (and its deadline) as a dashed line and the latest value labelled. No title: see indicator_chart."""
+    th = THEMES.get(theme, THEMES["light"])
     end = parse_period(period).end
     frame = figures.series(code, unit, add_months(end, -(months - 1)), end)
     ind = figures.indicator(code)
     decimals = int(ind.get("decimals") or 1)
     target = figures.resolve_target(code, unit, end)
-    fig = _base()
+    fig = _base(theme)
     x = [fmt.month(str(p)) for p in frame["period"]]
     fig.add_trace(go.Scatter(x=x, y=frame["value"], mode="lines+markers", name=t("exp2_value", lang),
-                             line={"color": "#1f6feb", "width": 5}, marker={"size": 10}, connectgaps=False))
+                             line={"color": "#1f6feb" if theme == "light" else "#58a6ff", "width": 5},
+                             marker={"size": 10}, connectgaps=False))
     if target is not None:
         fig.add_trace(go.Scatter(x=[x[0], x[-1]] if x else [], y=[target.value, target.value], mode="lines",
                                  name=t("target_by", lang, value=fmt.percent(target.value, 0, lang),
                                         deadline=fmt.month(target.deadline)),
-                                 line={"color": "#cf222e", "dash": "dash", "width": 3}))
+                                 line={"color": "#cf222e" if theme == "light" else "#ff7b72", "dash": "dash",
+                                       "width": 3}))
     values = frame.dropna(subset=["value"])
     if not values.empty:
         last = values.iloc[-1]
-        fig.add_annotation(x=fmt.month(str(last["period"])), y=last["value"], text=f"<b>{fmt.percent(last['value'], decimals, lang)}</b>",
-                           showarrow=True, arrowhead=0, ax=0, ay=-50, font={"size": 30})
+        fig.add_annotation(x=fmt.month(str(last["period"])), y=last["value"],
+                           text=f"<b>{fmt.percent(last['value'], decimals, lang)}</b>",
+                           showarrow=True, arrowhead=0, ax=0, ay=-50, font={"size": 30, "color": th["ink"]})
     lo = min([v for v in frame["value"].dropna()] + ([target.value] if target else []) + [100]) if len(frame) else 0
     fig.update_layout(showlegend=True,
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
                               "font": {"size": 22}},
                       margin={"b": 190},
-                      xaxis={"type": "category", "gridcolor": "#eaeef2", "tickangle": -45, "automargin": False},
-                      yaxis={"ticksuffix": " %" if lang == "vi" else "%", "gridcolor": "#d0d7de",
+                      xaxis={"type": "category", "gridcolor": th["grid"], "tickangle": -45, "automargin": False},
+                      yaxis={"ticksuffix": " %" if lang == "vi" else "%", "gridcolor": th["grid"],
                              "range": [max(0, lo - 10), 102]})
+    return fig
+
+
+def indicator_chart(code: str, unit: str, period: str, lang: str, months: int = 24,
+                    notes: list[str] | None = None) -> go.Figure:
+    """The chart behind an overview card, full size, standing on its own (title, unit,
+    completeness, target source, data stamp)."""
+    fig = trend_figure(code, unit, period, lang, months)
+    ind = figures.indicator(code)
+    target = figures.resolve_target(code, unit, parse_period(period).end)
     head = figures.headline(code, period, unit)
     subtitle = f"{_unit_name(unit)} · {t('exp2_months', lang, n=months)} · " \
                f"{completeness_line(head.row, ind, lang)}"
@@ -441,6 +466,14 @@ def indicator_chart(code: str, unit: str, period: str, lang: str, months: int = 
                                source=target.source if target and target.source else None, lang=lang, notes=notes)
 
 
+def has_map(code: str, unit: str) -> bool:
+    """A map needs reports below `unit`: an indicator only the province reports has none (its
+    slide shows the trend instead)."""
+    kinds = tuple(figures.indicator(code).get("reported_by") or ())
+    level = figures.entity(unit)["level"]
+    below = {"province": ("district", "commune", "facility"), "district": ("commune", "facility"),
+             "commune": ("facility",)}.get(level, ())
+    return any(k.split(":")[0] in below for k in kinds)
 
 
 def _table_figure(header: list[str], columns: list[list], fills: list[list] | None, widths: list[float],
@@ -559,7 +592,9 @@ def briefing_slides(period: str, unit: str | None, lang: str, today: date | None
     slides = [Slide("overview", export_filename("overview", unit, label),
                     overview_figure([card(c, label, unit, lang, today, newest) for c in heads], unit, period_text, lang))]
     for code in heads:
-        slides.append(Slide(f"map-{code}", export_filename(code, unit, label), map_slide_figure(code, label, unit, lang)))
+        figure = map_slide_figure(code, label, unit, lang) if has_map(code, unit) else \
+            indicator_chart(code, unit, label, lang)
+        slides.append(Slide(f"map-{code}", export_filename(code, unit, label), figure))
     slides.append(Slide("scorecard", export_filename("scorecard", unit, label),
                         scorecard_figure(scorecard(label, unit, lang, today), unit, period_text, lang)))
     slides.append(Slide("units_behind", export_filename("units-behind", unit, label),

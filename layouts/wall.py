@@ -115,14 +115,17 @@ def _wall_map(code: str, card: slides.Card, cfg: dict) -> dcc.Graph:
     lang, theme = cfg["lang"], cfg["theme"]
     th = slides.THEMES[theme]
     unit = figures.root_code()
-    fig = go.Figure(slides.map_figure(code, card.period, unit, lang))
+    fig = slides.restyle_map(go.Figure(slides.map_figure(code, card.period, unit, lang)), size=24, ink=th["ink"],
+                             legend_bg="rgba(0,0,0,0)")
     fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", autosize=True,
-                      width=None, height=None, title=None, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      width=None, height=None, title=None, margin={"l": 10, "r": 10, "t": 20, "b": 50},
                       font={"family": slides.FONT_FAMILY, "size": 22, "color": th["ink"]})
     fig.update_xaxes(color=th["ink"], gridcolor=th["grid"])
     fig.update_yaxes(color=th["ink"])
-    return dcc.Graph(figure=fig, config={"staticPlot": True, "displayModeBar": False, "responsive": True},
-                     className="wall-map", style={"height": "100%", "width": "100%"})
+    config = {"staticPlot": True, "displayModeBar": False, "responsive": True,
+              # go.Choropleth's base topology from assets/, never a CDN (the wall may be offline)
+              "topojsonURL": dash.get_asset_url("topojson/")}
+    return dcc.Graph(figure=fig, config=config, className="wall-map", style={"height": "100%", "width": "100%"})
 
 
 def map_slide(code: str, card: slides.Card, cfg: dict) -> html.Section:
@@ -138,7 +141,16 @@ def map_slide(code: str, card: slides.Card, cfg: dict) -> html.Section:
         html.Div(fmt.month(card.period), className="wall-muted wall-small"),
         html.Div(("⚠ " + card.stale_text) if stale else "", className="wall-stale-note"),
     ], className="wall-map-side" + (" is-stale" if stale else ""))
-    body = html.Div([html.Div(html.Div(_wall_map(code, card, cfg), className="wall-graph-box"),
+    if slides.has_map(code, figures.root_code()):
+        graph = _wall_map(code, card, cfg)
+    else:  # reported by the province alone: nothing to map, show the trend
+        fig = slides.trend_figure(code, figures.root_code(), card.period, lang, theme=cfg["theme"])
+        fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", autosize=True,
+                          width=None, height=None, margin={"l": 90, "r": 30, "t": 60, "b": 120},
+                          font={"family": slides.FONT_FAMILY, "size": 22, "color": slides.THEMES[cfg["theme"]]["ink"]})
+        graph = dcc.Graph(figure=fig, config={"staticPlot": True, "displayModeBar": False, "responsive": True},
+                          className="wall-map", style={"height": "100%", "width": "100%"})
+    body = html.Div([html.Div(html.Div(graph, className="wall-graph-box"),
                               className="wall-map-area"), side], className="wall-map-layout")
     return _section(f"map-{code}", figures.name_of_indicator(code, lang), body, lang)
 
