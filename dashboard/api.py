@@ -10,6 +10,7 @@ def register(server: Flask) -> None:
     if "api_v1" not in server.blueprints:
         server.register_blueprint(bp)
 
+
 # --- reporting completeness -------------------------------------------------------------------
 
 @bp.get("/completeness")
@@ -48,3 +49,43 @@ def completeness():
     except figures.UnknownUnit as exc:
         return bad(str(exc))
 
+
+# --- catalogue and figures (map issue) --------------------------------------------------------
+
+def _json(builder):
+    from flask import Response, request
+
+    from . import apidata
+
+    body, status = apidata.answer(builder, request.args)
+    return Response(body, status=status, content_type="application/json; charset=utf-8")
+
+
+@bp.get("/indicators")
+def indicators():
+    """GET /api/v1/indicators: the catalogue (codes, names in both languages, stock/flow,
+    who reports each, latest month with data)."""
+    from .apidata import indicators_payload
+
+    return _json(indicators_payload)
+
+
+@bp.get("/units")
+def units():
+    """GET /api/v1/units?level=province|district|commune|facility&parent=<code>: units (or
+    facilities) beneath `parent` at any depth, all levels when `level` is absent."""
+    from .apidata import units_payload
+
+    return _json(units_payload)
+
+
+@bp.get("/values")
+def values():
+    """GET /api/v1/values?indicator=<code>&period=<YYYY-MM|YYYY-Qn|YYYY>&level=<level>&parent=<code>:
+    {"indicator", "period", "level", "parent", "as_of", "rows": [{"code", "name", "numerator",
+    "denominator", "value", "target", "status", "reported", "expected", ...}]} from
+    figures.figures() (the same frame as `dashboard export values`); NaN is null. Defaults:
+    the latest month, level district, parent the province. Bad parameters: 400, bilingual."""
+    from .apidata import values_payload
+
+    return _json(values_payload)
