@@ -11,7 +11,7 @@ Rules
 * **Cell status.** A unit's cell for an indicator carries the status of ``figures()``
   (``progress`` rules, judged on the period's own figure). A unit where no entity is expected
   to report the indicator at all (``expected == 0``: a commune for an indicator only the
-  department reports) gets ``not_expected``: it is not "not reported", it does not apply.
+  department reports) gets ``not_applicable`` (as on the map): it is not "not reported", it does not apply.
 * **Behind target** means ``at_risk`` or ``off_track`` (:data:`BEHIND`). The "only behind"
   filter keeps the units behind on at least one of the indicators shown.
 * **Movers** compare the value at the period's last month with the value
@@ -36,7 +36,7 @@ from . import figures
 from .periods import add_months, parse_period
 
 BEHIND = ("at_risk", "off_track")
-NOT_EXPECTED = "not_expected"
+NOT_EXPECTED = "not_applicable"  # as the map calls it
 MOVERS_MONTHS = 3
 LEVELS = figures.LEVELS
 
@@ -48,7 +48,7 @@ CELL_COLUMNS = ["code", "name", "level", "parent_code", "indicator", "value", "n
 
 def build_cells(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Long frame, one row per (unit, indicator), from each indicator's ``figures()`` frame.
-    Units nobody is expected to report for get the status ``not_expected``."""
+    Units nobody is expected to report for get the status ``not_applicable``."""
     parts = []
     for code, frame in frames.items():
         if frame is None or frame.empty:
@@ -149,7 +149,7 @@ def group_by_zone(codes: list[str], zone_for: dict[str, str | None], names: dict
     groups: dict[str | None, list[str]] = {}
     for code in codes:
         groups.setdefault(zone_for.get(code), []).append(code)
-    ordered = sorted((z for z in groups if z is not None)) + ([None] if None in groups else [])
+    ordered = sorted(z for z in groups if z is not None) + ([None] if None in groups else [])
     return [{"zone_code": zone, "zone_name": names.get(zone) if zone is not None else None,
              "entities": [{"code": c, "name": names.get(c, c)} for c in sorted(groups[zone])]}
             for zone in ordered]
@@ -252,7 +252,7 @@ def peer_rank(frame: pd.DataFrame, code: str, higher_is_better: bool = True) -> 
     values = present["value"].astype("float64")
     ranks = values.rank(ascending=not higher_is_better, method="min")
     mine = ranks[present["code"] == code].iloc[0]
-    return int(mine), int(len(present))
+    return int(mine), len(present)
 
 
 def safe_float(value) -> float | None:

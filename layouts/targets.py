@@ -19,7 +19,13 @@ from dashboard import formatting as fmt
 from dashboard import scorecard as sc
 from dashboard.i18n import lang_or_default, t
 from dashboard.periods import PeriodError, parse_period, period_label
-from layouts.common import STATUS_COLORS, STATUS_TEXT_COLORS, data_until_stamp, href, period_options, shell
+from layouts.common import (
+    STATUS_COLORS,
+    data_until_stamp,
+    href,
+    period_options,
+    shell,
+)
 
 log = logging.getLogger(__name__)
 

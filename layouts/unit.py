@@ -16,14 +16,20 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures
+from dashboard import figures, progress
 from dashboard import formatting as fmt
-from dashboard import progress
 from dashboard import scorecard as sc
 from dashboard import unitview as uv
 from dashboard.i18n import lang_or_default, t
 from dashboard.periods import PeriodError, parse_period, period_label
-from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, shell, status_badge
+from layouts.common import (
+    STATUS_COLORS,
+    data_until_stamp,
+    href,
+    period_options,
+    shell,
+    status_badge,
+)
 from layouts.targets import scorecard_table
 
 log = logging.getLogger(__name__)

@@ -76,7 +76,7 @@ def import_pages():
 
     if "layouts.targets" not in sys.modules or "layouts.unit" not in sys.modules:
         try:
-            import layouts.targets  # noqa: F401
+            import layouts.targets
         except dash.exceptions.PageError:
             dash.Dash("target-tests", use_pages=True, pages_folder="")
     import layouts.targets

@@ -12,8 +12,15 @@ import pytest
 
 from dashboard import figures, progress
 from dashboard import scorecard as sc
-from tests.target_helpers import (REPORTERS, by_id, chains, import_pages, month_range, rollup, text_of,
-                                  vi_percent)
+from tests.target_helpers import (
+    REPORTERS,
+    by_id,
+    import_pages,
+    month_range,
+    rollup,
+    text_of,
+    vi_percent,
+)
 
 INDICATORS = list(REPORTERS)
 
@@ -332,7 +339,7 @@ def test_completeness_view_lists_the_silent_by_zone(targets_page, demo_data):
 
 
 def test_overview_cards_link_to_the_list_of_who_has_not_reported(targets_page):
-    import layouts.overview as overview
+    from layouts import overview
 
     root = figures.root_code()
     hssk = by_id(overview.headline_card("hssk", "2026-10", root, "vi"))

@@ -6,10 +6,9 @@ import dataclasses
 import re
 import urllib.request
 
-import pandas as pd
 import pytest
 
-from dashboard import figures, progress
+from dashboard import progress
 from dashboard import scorecard as sc
 from dashboard import unitview as uv
 from tests.target_helpers import by_id, import_pages, rollup, text_of, vi_percent, walk
@@ -239,7 +238,7 @@ def test_demo_zone_page_numbers(demo_db, demo_data, unit_page):
     assert "TTHC" in text_of(ids["unit-not-applicable"])
     # The status shown is the scorecard's.
     cells = sc.cells("2026-10", "district", indicators=["hssk"]).set_index("code")
-    assert getattr(ids["unit-status-hssk"], "children") == \
+    assert ids["unit-status-hssk"].children == \
         {"on_track": "Đúng tiến độ", "achieved": "Đạt", "at_risk": "Chậm", "off_track": "Không đạt tiến độ",
          "no_data": "Chưa báo cáo"}[cells.loc[zone, "status"]]
 
