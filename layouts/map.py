@@ -1,0 +1,452 @@
+"""Map (/map): where each indicator stands against its target, zone by zone, commune by commune.
+
+The state lives in the URL: ``/map?indicator=hssk&period=2026-10&level=commune&unit=303
+&colouring=scale&lang=en``. ``unit`` is the selected unit: the province or a zone shows its
+children at ``level``; a commune (or a zone with ``level=district``) shows its siblings with
+it outlined and opens its panel (facilities and trend). Every control and every click only
+changes the URL (dcc.Location, refresh="callback-nav"); the page is rebuilt from the URL by
+``layout(**query)``, so reload, sharing and back/forward reproduce the view. A bad parameter
+gives a warning and a default, never a traceback.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.graph_objects as go
+from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+from dash.dash_table.Format import Format, Group, Scheme, Symbol
+
+from dashboard import figures, maps
+from dashboard import formatting as fmt
+from dashboard.i18n import lang_or_default, t
+from dashboard.periods import PeriodError, add_months, parse_period, period_label
+from layouts.common import (STATUS_COLORS, STATUS_TEXT_COLORS, data_until_stamp, href, period_options, shell,
+                            status_badge)
+
+log = logging.getLogger(__name__)
+
+PATH = "/map"
+MAP_LEVELS = ("district", "commune")
+ORDER = {"province": 0, "district": 1, "commune": 2, "facility": 3}
+CHILD = {"province": "district", "district": "commune", "commune": "commune"}
+TREND_MONTHS = 24
+MAP_HEIGHT = 640
+
+
+@dataclass
+class MapState:
+    indicator: str
+    period: str
+    level: str
+    unit: str
+    colouring: str
+    lang: str
+    root: str
+    parent: str = ""
+    selected: str | None = None
+    focus: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def query(self, **changes) -> dict:
+        """The URL parameters of this state (with `changes`), defaults left out."""
+        values = {"indicator": self.indicator, "period": self.period, "level": self.level,
+                  "unit": self.unit if self.unit != self.root else None,
+                  "colouring": self.colouring if self.colouring != "status" else None,
+                  "lang": self.lang if self.lang != "vi" else None}
+        values.update(changes)
+        if values.get("unit") == self.root:
+            values["unit"] = None
+        if values.get("colouring") == "status":
+            values["colouring"] = None
+        if values.get("lang") == "vi":
+            values["lang"] = None
+        return values
+
+
+def default_indicator() -> str:
+    """The first headline indicator reported by communes (it fills the map), else the first one."""
+    table = figures.indicators()
+    heads = figures.headline_codes() or list(table["code"])
+    for code in heads:
+        if "commune" in tuple(table.loc[code, "reported_by"]):
+            return code
+    return heads[0]
+
+
+def resolve_state(indicator=None, period=None, level=None, unit=None, colouring=None, lang=None) -> MapState:
+    """Read the URL parameters; every bad one becomes a warning and a sensible default."""
+    lang = lang_or_default(lang)
+    warnings: list[str] = []
+
+    def bad(key: str, **values) -> None:
+        warnings.append(t("bad_param", lang, detail=t(key, lang, **values)))
+
+    codes = list(figures.indicators()["code"])
+    if indicator and indicator not in codes:
+        bad("map_bad_indicator", value=str(indicator)[:40])
+        indicator = None
+    indicator = indicator or default_indicator()
+
+    chosen = None
+    if period:
+        try:
+            chosen = parse_period(str(period)).label
+        except PeriodError:
+            bad("map_bad_period", value=str(period)[:40])
+    if chosen is None:
+        chosen = figures.resolve_period(None, indicator).label
+
+    root = figures.root_code()
+    ent = None
+    if unit:
+        try:
+            ent = figures.entity(str(unit))
+        except figures.UnknownUnit:
+            bad("map_bad_unit", value=str(unit)[:40])
+    if ent is not None and ent["level"] == "facility":
+        ent = figures.entity(ent["parent_code"])  # a facility: its unit
+    if ent is None:
+        ent = figures.entity(root)
+
+    if colouring and colouring not in maps.COLOURINGS:
+        bad("map_bad_colouring", value=str(colouring)[:40])
+        colouring = None
+    colouring = colouring or "status"
+
+    if level and level not in MAP_LEVELS:
+        bad("map_bad_level", value=str(level)[:40])
+        level = None
+    level = level or CHILD[ent["level"]]
+
+    state = MapState(indicator=indicator, period=chosen, level=level, unit=str(ent["code"]), colouring=colouring,
+                     lang=lang, root=root, warnings=warnings)
+    if ORDER[ent["level"]] < ORDER[level]:
+        state.parent, state.selected, state.focus = state.unit, None, state.unit
+    else:
+        # The unit is at (or below) the map level: show its level-mates, outline it, open its panel.
+        chain = dict((lv, code) for code, lv in figures.ancestors(state.unit))
+        selected = chain.get(level, state.unit)
+        try:
+            parent = figures.entity(selected).get("parent_code") or root
+        except figures.UnknownUnit:
+            parent = root
+        state.parent, state.selected, state.focus = str(parent), selected, state.unit
+    return state
+
+
+# --- pieces -----------------------------------------------------------------------------------
+
+def breadcrumb(state: MapState) -> html.Nav:
+    chain = list(reversed(figures.ancestors(state.focus))) or [(state.focus, "")]
+    items = []
+    for code, level in chain:
+        try:
+            name = figures.entity(code)["name"]
+        except figures.UnknownUnit:
+            name = code
+        label = f"{t('level_' + level, state.lang)}: {name}" if level else name
+        if code == state.focus:
+            items.append(html.Li(label, className="breadcrumb-item active", **{"aria-current": "page"}))
+        else:
+            target = href(PATH, **state.query(unit=code, level=CHILD.get(level, "commune")))
+            items.append(html.Li(dcc.Link(label, href=target, id=f"map-crumb-{code}"), className="breadcrumb-item"))
+    return html.Nav(html.Ol(items, className="breadcrumb mb-2"), id="map-breadcrumb",
+                    **{"aria-label": t("map_breadcrumb", state.lang)})
+
+
+def controls(state: MapState) -> dbc.Row:
+    lang = state.lang
+    table = figures.indicators().sort_values("sort_order")
+    ind_options = [{"label": figures.name_of_indicator(c, lang, short=True), "value": c} for c in table["code"]]
+    months = sorted(figures.months(state.indicator), reverse=True)
+    options = period_options(months, lang)
+    if state.period not in {o["value"] for o in options}:
+        options = [{"label": period_label(parse_period(state.period), lang), "value": state.period}] + options
+    return dbc.Row([
+        dbc.Col([html.Label(t("map_indicator", lang), htmlFor="map-indicator", className="form-label mb-1"),
+                 dcc.Dropdown(id="map-indicator", options=ind_options, value=state.indicator, clearable=False,
+                              searchable=False)], md=4),
+        dbc.Col([html.Label(t("period", lang), htmlFor="map-period", className="form-label mb-1"),
+                 dcc.Dropdown(id="map-period", options=options, value=state.period, clearable=False,
+                              searchable=False)], md=2),
+        dbc.Col([html.Div(t("map_level", lang), className="form-label mb-1"),
+                 dbc.RadioItems(id="map-level", value=state.level, inline=True,
+                                options=[{"label": t(f"level_{lv}", lang), "value": lv} for lv in MAP_LEVELS])],
+                md=3),
+        dbc.Col([html.Div(t("map_colouring", lang), className="form-label mb-1"),
+                 dbc.RadioItems(id="map-colouring", value=state.colouring, inline=True,
+                                options=[{"label": t(f"map_colouring_{c}", lang), "value": c}
+                                         for c in maps.COLOURINGS])], md=3),
+    ], className="map-controls g-3 mb-2 align-items-end")
+
+
+def _num_format(decimals: int, lang: str, suffix: str = "") -> Format:
+    f = Format(precision=decimals, scheme=Scheme.fixed, group=Group.yes, groups=[3],
+               group_delimiter="." if lang == "vi" else ",", decimal_delimiter="," if lang == "vi" else ".")
+    if suffix:
+        f = f.symbol(Symbol.yes).symbol_suffix(suffix)
+    return f
+
+
+def _clean(value):
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+
+
+def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> dash_table.DataTable:
+    """The map's numbers, sortable; a click on a row drills like a click on the map."""
+    lang = state.lang
+    decimals = 1 if pd.isna(ind.get("decimals")) else int(ind["decimals"])
+    pct = "\u00a0%" if lang == "vi" else "%"
+    unit = ind.get(f"unit_{lang}") or ind.get("unit_vi") or ""
+    rows = []
+    for r in frame.to_dict("records"):
+        status = maps.row_status(r)
+        expected = int(r.get("expected") or 0)
+        rows.append({
+            "id": str(r["code"]), "name": r["name"], "value": _clean(r.get("value")),
+            "numerator": _clean(r.get("numerator")), "denominator": _clean(r.get("denominator")),
+            "target": _clean(r.get("target")), "gap": _clean(r.get("gap_points")),
+            "completeness": (100.0 * int(r.get("reported") or 0) / expected) if expected else None,
+            "reported": f"{fmt.number(r.get('reported') or 0, 0, lang)}/{fmt.number(expected, 0, lang)}",
+            "status": maps.status_word(status, lang), "status_key": status,
+        })
+    columns = [
+        {"name": t(f"level_{state.level}", lang), "id": "name", "type": "text"},
+        {"name": t("col_value", lang), "id": "value", "type": "numeric", "format": _num_format(decimals, lang, pct)},
+        {"name": t("map_col_numerator", lang), "id": "numerator", "type": "numeric", "format": _num_format(0, lang)},
+        {"name": t("map_col_denominator", lang), "id": "denominator", "type": "numeric",
+         "format": _num_format(0, lang)},
+        {"name": t("target", lang), "id": "target", "type": "numeric", "format": _num_format(0, lang, pct)},
+        {"name": t("map_col_gap", lang), "id": "gap", "type": "numeric", "format": _num_format(1, lang)},
+        {"name": t("map_col_completeness", lang), "id": "completeness", "type": "numeric",
+         "format": _num_format(0, lang, pct)},
+        {"name": t("col_status", lang), "id": "status", "type": "text"},
+    ]
+    status_styles = [{"if": {"filter_query": f'{{status_key}} = "{s}"', "column_id": "status"},
+                      "backgroundColor": c, "color": STATUS_TEXT_COLORS.get(s, "#ffffff"), "fontWeight": 600}
+                     for s, c in {**STATUS_COLORS, "not_applicable": maps.NOT_APPLICABLE_COLOR}.items()]
+    status_styles.append({"if": {"filter_query": '{status_key} = "not_applicable"', "column_id": "status"},
+                          "color": "#1f2328"})
+    if state.selected:
+        status_styles.append({"if": {"filter_query": f'{{id}} = "{state.selected}"'},
+                              "fontWeight": 700, "borderTop": "2px solid #1f2328", "borderBottom": "2px solid #1f2328"})
+    return dash_table.DataTable(
+        id="map-table", data=rows, columns=columns, sort_action="native", page_action="none",
+        fixed_rows={"headers": True}, cell_selectable=True,
+        tooltip_header={"numerator": ind.get(f"numerator_{lang}") or "", "denominator":
+                        ind.get(f"denominator_{lang}") or "", "gap": t("map_col_gap_help", lang),
+                        "completeness": t("map_col_reported_help", lang, kind=maps.reporter_word(ind, lang))},
+        tooltip_data=[{"completeness": {"value": r["reported"], "type": "text"}} for r in rows],
+        tooltip_delay=300, tooltip_duration=None,
+        style_table={"maxHeight": f"{MAP_HEIGHT - 40}px", "overflowY": "auto", "overflowX": "auto"},
+        style_cell={"fontFamily": maps.FONT, "fontSize": "0.85rem", "padding": "4px 6px", "whiteSpace": "normal",
+                    "height": "auto", "minWidth": "58px", "fontVariantNumeric": "tabular-nums"},
+        style_cell_conditional=[{"if": {"column_id": "name"}, "textAlign": "left", "minWidth": "150px",
+                                 "cursor": "pointer", "color": "#0b5394", "textDecoration": "underline"}],
+        style_header={"fontWeight": 700, "backgroundColor": "#eef1f4", "whiteSpace": "normal", "height": "auto"},
+        style_data_conditional=status_styles,
+        css=[{"selector": ".dash-spreadsheet td.focused", "rule": "background-color: #fff8c5 !important;"}],
+    )
+
+
+def trend_figure(ind: dict, code: str, state: MapState, target: float | None) -> go.Figure:
+    end = figures.effective_period(parse_period(state.period), state.indicator).end
+    series = figures.series(state.indicator, code, add_months(end, -(TREND_MONTHS - 1)), end)
+    x = [pd.Timestamp(f"{m}-01") for m in series["period"]]
+    fig = go.Figure(go.Scatter(
+        x=x, y=series["value"], mode="lines+markers", connectgaps=False, name=t("col_value", state.lang),
+        line={"color": "#0b5394", "width": 3}, marker={"size": 5},
+        customdata=[[maps.value_text(v, ind, state.lang),
+                     t("completeness", state.lang, reported=int(r), expected=int(e), kind=maps.reporter_word(ind, state.lang),
+                       pct=fmt.percent(100.0 * r / e, 0, state.lang) if e else "—")]
+                    for v, r, e in zip(series["value"], series["reported"], series["expected"])],
+        hovertemplate="%{x|%m/%Y}: %{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
+    if target is not None and not pd.isna(target):
+        fig.add_hline(y=target, line={"color": "#cf222e", "dash": "dash", "width": 2},
+                      annotation_text=t("map_target_tick", state.lang, value=maps.value_text(
+                          target, {**ind, "decimals": 0 if float(target).is_integer() else 1}, state.lang)),
+                      annotation_position="top left", annotation_font={"color": "#cf222e"})
+    fig.update_layout(
+        height=260, margin={"l": 50, "r": 10, "t": 30, "b": 40}, showlegend=False,
+        title={"text": t("map_trend_title", state.lang, months=TREND_MONTHS), "x": 0, "font": {"size": 14}},
+        separators=",." if state.lang == "vi" else ".,", paper_bgcolor="#ffffff", plot_bgcolor="#ffffff",
+        font={"family": maps.FONT},
+        xaxis={"tickformat": "%m/%Y", "gridcolor": "#eef1f4"},
+        yaxis={"ticksuffix": ("\u00a0%" if state.lang == "vi" else "%") if (ind.get("display_unit") or "%") == "%" else "",
+               "gridcolor": "#eef1f4",
+               "rangemode": "tozero"})
+    return fig
+
+
+def facilities_block(ind: dict, state: MapState) -> html.Div:
+    lang = state.lang
+    frame = figures.figures(state.indicator, state.period, "facility", state.focus)
+    frame = frame[frame["expected"] > 0]
+    if frame.empty:
+        return html.Div(t("map_no_facilities", lang, kind=maps.reporter_word(ind, lang)),
+                        className="text-muted map-no-facilities", id="map-facilities")
+    types = figures.facilities()["type"].to_dict()
+    body = []
+    for r in frame.sort_values(["status", "name"]).to_dict("records"):
+        status = maps.row_status(r)
+        body.append(html.Tr([
+            html.Td(r["name"]),
+            html.Td(t(f"map_facility_{types.get(r['code'], 'other')}", lang)),
+            html.Td(maps.value_text(r.get("value"), ind, lang) if not pd.isna(r.get("value")) else "—",
+                    className="num"),
+            html.Td(f"{maps.amount(r.get('numerator'), ind, lang)} / {maps.amount(r.get('denominator'), ind, lang)}",
+                    className="num"),
+            html.Td(status_badge(status, lang) if status != "not_applicable" else maps.status_word(status, lang)),
+        ]))
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
+                               ("map_col_facility", "map_col_type", "col_value", "map_col_ratio", "col_status")]))
+    return html.Div([html.H4(t("map_facilities_title", lang), className="h6 mt-2"),
+                     dbc.Table([head, html.Tbody(body)], size="sm", hover=True, responsive=True,
+                               className="map-facilities-table")], id="map-facilities")
+
+
+def unit_panel(ind: dict, state: MapState) -> dbc.Card:
+    lang = state.lang
+    ent = figures.entity(state.focus)
+    level = ent["level"]
+    parent_of_focus = None if level == "province" else ent.get("parent_code")
+    rows = figures.figures(state.indicator, state.period, level, parent_of_focus)
+    row = rows[rows["code"] == state.focus]
+    row = row.iloc[0].to_dict() if not row.empty else {"code": state.focus, "name": ent["name"], "status": "no_data"}
+    status = maps.row_status(row)
+    target = row.get("target")
+    header = html.Div([
+        html.H3(ent["name"], className="h5 mb-1", id="map-panel-name"),
+        html.Div([html.Span(maps.value_text(row.get("value"), ind, lang), className="map-panel-value me-2",
+                            id="map-panel-value"),
+                  status_badge(status, lang, id="map-panel-status") if status != "not_applicable"
+                  else html.Span(maps.status_word(status, lang))], className="d-flex align-items-center"),
+        html.Div(maps.gap_text(row, ind, lang), className="map-panel-gap"),
+        html.Div(maps.completeness_text(row, ind, lang), className="text-muted"),
+        dcc.Link(t("map_open_unit", lang), href=href(f"/unit/{state.focus}", period=state.period,
+                                                      lang=lang if lang != "vi" else None),
+                 className="small"),
+    ])
+    trend = dcc.Graph(id="map-trend", figure=trend_figure(ind, state.focus, state, target),
+                      config={"displayModeBar": False})
+    return dbc.Card(dbc.CardBody(dbc.Row([
+        dbc.Col([header, trend], lg=6),
+        dbc.Col(facilities_block(ind, state), lg=6),
+    ])), className="map-panel mt-3", id="map-panel")
+
+
+def map_body(state: MapState) -> html.Div:
+    lang = state.lang
+    ind = figures.indicator(state.indicator)
+    frame = figures.figures(state.indicator, state.period, state.level, state.parent)
+    notes = []
+    if not frame.empty and int(frame["expected"].sum()) == 0:
+        notes.append(dbc.Alert(t("map_not_broken_down", lang, kind=maps.reporter_word(ind, lang)), color="info",
+                               id="map-not-broken-down"))
+    from dashboard import boundaries
+
+    if not boundaries.layer(state.level):
+        notes.append(dbc.Alert(t("map_no_boundaries_help", lang, level=t(f"level_{state.level}", lang)),
+                               color="warning", id="map-no-boundaries"))
+    fig = maps.map_figure(state.indicator, state.period, state.level, state.parent, state.colouring, lang,
+                          selected=state.selected, title="", height=MAP_HEIGHT)
+    graph = dcc.Graph(id="map-graph", figure=fig, className="map-graph",
+                      config={**maps.GRAPH_CONFIG, "topojsonURL": dash.get_asset_url("topojson/")},
+                      style={"height": f"{MAP_HEIGHT}px"})
+    where = figures.entity(state.parent)["name"]
+    heading = html.H2(t("map_heading", lang, indicator=figures.name_of_indicator(state.indicator, lang),
+                        level=t(f"level_{state.level}", lang), where=where,
+                        period=period_label(parse_period(state.period), lang)),
+                      className="map-heading", id="map-heading")
+    return html.Div([
+        heading, *notes,
+        dbc.Row([
+            dbc.Col(html.Div([graph, html.Div(t("map_click_hint", lang), className="map-hint")]), lg=6),
+            dbc.Col(figures_table(frame, ind, state), lg=6, className="map-table-col"),
+        ], className="g-3"),
+        unit_panel(ind, state),
+    ])
+
+
+def layout(indicator=None, period=None, level=None, unit=None, colouring=None, lang=None, **_ignored):
+    lang = lang_or_default(lang)
+    params = {"indicator": indicator, "period": period, "level": level, "unit": unit, "colouring": colouring,
+              "lang": lang if lang != "vi" else None}
+    warnings: list[str] = []
+    try:
+        state = resolve_state(indicator, period, level, unit, colouring, lang)
+        warnings = state.warnings
+        params = state.query()
+        content = html.Div([
+            dcc.Location(id="map-location", refresh="callback-nav"),
+            dcc.Store(id="map-state", data={**state.query(), "unit": state.unit, "root": state.root,
+                                            "level": state.level, "colouring": state.colouring, "lang": state.lang}),
+            dbc.Row([
+                dbc.Col(html.H1(t("map_title", lang), className="page-title"), md=9),
+                dbc.Col(data_until_stamp(figures.latest_month(state.indicator), lang), md=3,
+                        className="text-md-end"),
+            ], className="align-items-center mb-2"),
+            controls(state),
+            breadcrumb(state),
+            map_body(state),
+        ], id="map-page", **{"data-state": f"{state.indicator}|{state.period}|{state.level}|{state.unit}|"
+                                           f"{state.colouring}"})
+    except PeriodError as exc:  # no data at all yet
+        content = dbc.Alert(str(exc), color="info")
+    except Exception:  # a hand-edited URL or a database hiccup must never show a traceback
+        log.exception("map page failed")
+        content = dbc.Alert(t("error_generic", lang), color="secondary")
+    return shell(content, lang=lang, active="map", path=PATH, params=params, warnings=warnings)
+
+
+dash.register_page(__name__, path=PATH, name="map", title="Bản đồ — Dashboard chỉ đạo điều hành", layout=layout)
+
+
+def next_query(state: dict, trigger: str | None, indicator=None, period=None, level=None, colouring=None,
+               click=None, cell=None) -> dict | None:
+    """The URL parameters after one user action on the page with `state`, or None for no change."""
+    new = {k: state.get(k) for k in ("indicator", "period", "level", "unit", "colouring", "lang")}
+    if trigger == "map-indicator" and indicator:
+        new["indicator"] = indicator
+    elif trigger == "map-period" and period:
+        new["period"] = period
+    elif trigger == "map-level" and level:
+        new["level"] = level
+    elif trigger == "map-colouring" and colouring:
+        new["colouring"] = colouring
+    elif trigger == "map-graph" and click:
+        points = click.get("points") or []
+        data = points[0].get("customdata") if points else None
+        if not data or not data[0]:
+            return None
+        new["unit"] = str(data[0])
+        new["level"] = "commune" if data[2] in ("facility", "commune") else (data[2] or new["level"])
+    elif trigger == "map-table" and cell and cell.get("row_id"):
+        new["unit"] = str(cell["row_id"])
+        new["level"] = CHILD.get(state.get("level") or "district", "commune")
+    else:
+        return None
+    if new == {k: state.get(k) for k in new}:
+        return None
+    if new.get("unit") == state.get("root"):
+        new["unit"] = None
+    if new.get("colouring") == "status":
+        new["colouring"] = None
+    if new.get("lang") == "vi":
+        new["lang"] = None
+    return new
+
+
+@callback(Output("map-location", "search"),
+          Input("map-indicator", "value"), Input("map-period", "value"), Input("map-level", "value"),
+          Input("map-colouring", "value"), Input("map-graph", "clickData"), Input("map-table", "active_cell"),
+          State("map-state", "data"), prevent_initial_call=True)
+def _state_to_url(indicator, period, level, colouring, click, cell, state):
+    query = next_query(state or {}, ctx.triggered_id, indicator, period, level, colouring, click, cell)
+    if query is None:
+        return no_update
+    return href("", **query)
