@@ -160,10 +160,30 @@ def _pace_clause(prog: progress.Progress, ind: dict, lang: str, sign: float) -> 
     return t(key, lang, window=window, rate=rate(prog.actual_pace, prog.actual_pace_units, ind, lang))
 
 
-def sentence(prog: progress.Progress, ind: dict, lang: str, period_label: str | None = None) -> str:
+def met_by_deadline(observations: list, prog: progress.Progress, higher_is_better: bool = True) -> bool | None:
+    """Whether the latest usable figure at or before the deadline met the target (None when
+    there is no target or no such figure)."""
+    if prog.target is None or prog.deadline is None:
+        return None
+    usable = []
+    for o in observations:
+        num, den = _finite(o.numerator), _finite(o.denominator)
+        if o.month <= prog.deadline and num is not None and den is not None and den > 0:
+            usable.append((o.month, 100.0 * num / den))
+    if not usable:
+        return None
+    value = max(usable)[1]
+    sign = 1.0 if higher_is_better else -1.0
+    return sign * (prog.target - value) <= progress.EPSILON_POINTS
+
+
+def sentence(prog: progress.Progress, ind: dict, lang: str, period_label: str | None = None,
+             observations: list | None = None) -> str:
     """One plain sentence about where the unit stands against its target and whether it will
     make it. Handles: no data (with the last value known, if any), no target, met, deadline
-    passed, due this month, no pace, worsening trend."""
+    passed (met in time, met late, met then fell back, missed), due this month, no pace,
+    worsening trend. `observations` (what progress was evaluated on) tell a target met in
+    time from one met late."""
     sign = 1.0 if ind.get("higher_is_better", True) else -1.0
     unit = unit_word(ind, lang)
     if prog.status == "no_data" or prog.value is None:
@@ -181,8 +201,13 @@ def sentence(prog: progress.Progress, ind: dict, lang: str, period_label: str | 
     gap_pts = fmt.points(abs(prog.gap_points), 1, lang) if prog.gap_points is not None else "—"
     met_now = prog.gap_points is not None and prog.gap_points <= progress.EPSILON_POINTS
     if "deadline_passed" in prog.flags:
-        if met_now:
+        in_time = met_by_deadline(observations, prog, sign > 0) if observations is not None else None
+        if met_now and in_time:
+            return t("unit_s_met_in_time", lang, target=target, deadline=deadline, value=value)
+        if met_now and in_time is False:
             return t("unit_s_met_late", lang, target=target, deadline=deadline, value=value)
+        if met_now:
+            return t("unit_s_met", lang, target=target, deadline=deadline, value=value)
         if prog.status == "achieved":
             return t("unit_s_met_then_fell", lang, target=target, deadline=deadline, value=value, gap=gap,
                      unit=unit, points=gap_pts)

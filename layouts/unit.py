@@ -200,7 +200,7 @@ def indicator_section(code: str, ent: dict, ind_code: str, period: str, lang: st
                   status_badge(status, lang, id=f"unit-status-{ind_code}")], className="kpi-value-row"),
         html.Div(target_line(up, code, lang), className="kpi-target", id=f"unit-target-{ind_code}"),
         html.Div(gap_line(up, ind, lang), className="kpi-gap", id=f"unit-gap-{ind_code}"),
-        html.P(uv.sentence(up.progress, ind, lang, period), className="unit-sentence", id=f"unit-sentence-{ind_code}"),
+        html.P(uv.sentence(up.progress, ind, lang, period, up.observations), className="unit-sentence", id=f"unit-sentence-{ind_code}"),
         html.Div(rank_text(code, ent, ind_code, period, lang), className="unit-rank", id=f"unit-rank-{ind_code}"),
         reporting_block(ind_code, period, code, lang),
     ]

@@ -28,7 +28,7 @@ RISING = series("2025-01", [1200, 1240, 1280, 1320, 1360, 1400])   # 60 -> 70 %,
 
 def say(obs, target, as_of, ind=IND, lang="vi", period=None):
     hib = ind.get("higher_is_better", True)
-    return uv.sentence(progress.evaluate(obs, target, as_of, hib), ind, lang, period or as_of)
+    return uv.sentence(progress.evaluate(obs, target, as_of, hib), ind, lang, period or as_of, obs)
 
 
 # --- the sentence, case by case --------------------------------------------------------------------
@@ -82,9 +82,15 @@ def test_sentence_target_met_and_deadlines():
     assert say(fell, progress.Target(95, "2025-12"), "2026-03") == (
         "Đã đạt mục tiêu 95\u00a0% đúng hạn 12/2025, nhưng nay giảm còn 90,0\u00a0%: "
         "thiếu 100 hồ sơ (5,0\u00a0điểm\u00a0%).")
-    caught_up = [Obs("2025-12", 1800, 2000), Obs("2026-03", 1920, 2000)]
+    caught_up = [Obs("2025-12", 1800, 2000), Obs("2026-03", 1920, 2000)]  # 90 % at the deadline, 96 % now
     assert say(caught_up, progress.Target(95, "2025-12"), "2026-03") == \
         "Đã quá hạn 12/2025 nhưng nay đã đạt mục tiêu 95\u00a0%: hiện đạt 96,0\u00a0%."
+    in_time = [Obs("2025-11", 1920, 2000), Obs("2026-03", 1940, 2000)]  # 96 % before the deadline, 97 % now
+    assert say(in_time, progress.Target(95, "2025-12"), "2026-03") == \
+        "Đã đạt mục tiêu 95\u00a0% đúng hạn 12/2025: hiện đạt 97,0\u00a0%."
+    # Without the observations the sentence does not claim either.
+    prog = progress.evaluate(in_time, progress.Target(95, "2025-12"), "2026-03")
+    assert uv.sentence(prog, IND, "vi") == "Đã đạt mục tiêu 95\u00a0% (hạn 12/2025): hiện đạt 97,0\u00a0%."
     due = [Obs("2025-11", 1780, 2000), Obs("2025-12", 1800, 2000)]
     assert say(due, progress.Target(95, "2025-12"), "2025-12") == (
         "Hạn là tháng này (12/2025) mà còn thiếu 100 hồ sơ (5,0\u00a0điểm\u00a0%) để đạt 95\u00a0%: "
