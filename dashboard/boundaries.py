@@ -347,12 +347,17 @@ def geojson_text(geom) -> str:
 
 def simplify_coverage(geoms, tolerance: float) -> np.ndarray:
     """Topology-preserving simplification of a clean coverage, rounded to ~1 m, clockwise."""
+    return _finish(geoms, _coverage_simplify(geoms, tolerance))
+
+
+def _coverage_simplify(geoms, tolerance: float) -> np.ndarray:
     geoms = np.asarray(geoms, dtype=object)
-    if len(geoms) == 0:
-        return geoms
-    simple = shapely.coverage_simplify(geoms, tolerance)
+    return shapely.coverage_simplify(geoms, tolerance) if len(geoms) else geoms
+
+
+def _finish(originals, simple) -> np.ndarray:
     out = []
-    for original, g in zip(geoms, simple):
+    for original, g in zip(originals, simple):
         poly = _polygonal(g)
         if poly is None:  # a tiny island reduced to nothing: keep it, rounded
             poly = _polygonal(original)
@@ -368,20 +373,30 @@ def _units(conn: Connection) -> pd.DataFrame:
     return frame
 
 
-def resimplify(conn: Connection, level: str, source: str) -> dict[str, int]:
+def resimplify(conn: Connection, level: str, source: str, known: dict | None = None) -> dict[str, int]:
     """Recompute the simplified forms of every boundary of (level, source) as one coverage.
-    Returns the GeoJSON sizes in bytes of the two forms for the whole group."""
+    `known` maps codes to geometries the caller already holds (not read back from the
+    database). Returns the GeoJSON sizes in bytes of the two forms for the whole group."""
     rows = sql.fetch_df(conn, "boundaries_of_source", level=level, source=source)
     if rows.empty:
         return {}
-    geoms = shapely.from_geojson(rows["geometry"].tolist())
-    coarse = simplify_coverage(geoms, SIMPLIFY_TOLERANCE)
-    detail = simplify_coverage(geoms, DETAIL_TOLERANCE)
+    known = known or {}
+    codes = rows["code"].astype(str).tolist()
+    geoms = [known.get(c) for c in codes]
+    todo = [i for i, g in enumerate(geoms) if g is None]
+    if todo:
+        for i, g in zip(todo, shapely.from_geojson(rows["geometry"].iloc[todo].tolist())):
+            geoms[i] = g
+    geoms = np.array(geoms, dtype=object)
+    # The fine form first; the coarse one from it (fewer vertices to visit, same topology).
+    fine = _coverage_simplify(geoms, DETAIL_TOLERANCE)
+    detail = _finish(geoms, fine)
+    coarse = _finish(geoms, _coverage_simplify(fine, SIMPLIFY_TOLERANCE))
     updates = [{"code": c, "level": level, "simplified": geojson_text(a), "simplified_detail": geojson_text(b)}
-               for c, a, b in zip(rows["code"].astype(str), coarse, detail)]
+               for c, a, b in zip(codes, coarse, detail)]
     conn.execute(sql.statement("boundary_simplified_update"), updates)
-    return {"simplified": _collection_size(rows["code"], [u["simplified"] for u in updates]),
-            "simplified_detail": _collection_size(rows["code"], [u["simplified_detail"] for u in updates])}
+    return {"simplified": _collection_size(codes, [u["simplified"] for u in updates]),
+            "simplified_detail": _collection_size(codes, [u["simplified_detail"] for u in updates])}
 
 
 def _collection_size(codes, texts) -> int:
@@ -402,7 +417,7 @@ def store_boundaries(conn: Connection, frame: gpd.GeoDataFrame, level: str, sour
              "simplified": "{}", "source": source, "imported_at": now}
             for code, g in zip(frame["code"], clean)]
     conn.execute(sql.statement("boundary_upsert"), rows)
-    return resimplify(conn, level, source)
+    return resimplify(conn, level, source, known=dict(zip((r["code"] for r in rows), clean)))
 
 
 def import_file(conn: Connection, path: str | Path, level: str, *, code_field: str | None = None,
