@@ -283,3 +283,34 @@ def test_province_wide_commune_layer_fits_in_200_kb(demo_db):
     decimals = pd.Series(text.replace("[", " ").replace("]", " ").replace(",", " ").split())
     decimals = decimals[decimals.str.contains(r"^\d+\.\d+$")].str.split(".").str[1].str.len()
     assert decimals.max() <= 5
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_at_0001(request, tmp_path):
+    """A database of each kind migrated only to revision 0001 (before boundaries existed)."""
+    from tests.conftest import _drop_schema, _pg_engine_in_new_schema, require_postgres
+
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+        upgrade(engine, "0001")
+        yield engine
+        engine.dispose()
+    else:
+        require_postgres()
+        engine, admin, schema = _pg_engine_in_new_schema()
+        upgrade(engine, "0001")
+        yield engine
+        engine.dispose()
+        _drop_schema(admin, schema)
+
+
+def test_a_demo_database_from_before_boundaries_gets_them_on_upgrade(engine_at_0001):
+    from unittest import mock
+
+    from dashboard.bootstrap import load_demo_province
+
+    with mock.patch("dashboard.boundaries.load_demo_boundaries", return_value={}):
+        load_demo_province(engine_at_0001)  # as loaded before revision 0002 existed
+    upgrade(engine_at_0001)
+    summary = boundaries.summary(engine_at_0001).set_index("level")["features"].to_dict()
+    assert summary == {"commune": 114, "district": 27, "province": 1}

@@ -9,8 +9,12 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-21
 """
+import logging
+
 import sqlalchemy as sa
 from alembic import op
+
+log = logging.getLogger(__name__)
 
 revision = "0002"
 down_revision = "0001"
@@ -32,6 +36,23 @@ def upgrade() -> None:
         sa.CheckConstraint("level IN ('province', 'district', 'commune')", name="ck_boundaries_level"),
     )
     op.create_index("ix_boundaries_level_source", "boundaries", ["level", "source"])
+    _demo_boundaries()
+
+
+def _demo_boundaries() -> None:
+    """A database that already holds the demo province (loaded before this revision) gets the
+    demo's boundaries now, so its map is not empty; new databases get them with the demo."""
+    bind = op.get_bind()
+    seeded = bind.execute(sa.text("SELECT value FROM meta WHERE key = 'demo_seed'")).scalar()
+    if not seeded:
+        return
+    try:
+        from dashboard.boundaries import load_demo_boundaries
+
+        with bind.begin_nested():
+            load_demo_boundaries(bind)
+    except Exception:  # noqa: BLE001 - the schema must upgrade even without the geodata files
+        log.warning("demo boundaries not loaded; run `dashboard geodata import`", exc_info=True)
 
 
 def downgrade() -> None:
