@@ -224,6 +224,30 @@ def build_slides(cfg: dict) -> list[html.Section]:
     return deck
 
 
+_DECKS: dict = {}
+
+
+def cached_slides(cfg: dict) -> list[html.Section]:
+    """build_slides, remembered per data version, settings and day (the staleness rule reads
+    today's date): a refresh with nothing new costs one small query, not a rebuild of the maps."""
+    key = deck_key(cfg)
+    deck = _DECKS.get(key)
+    if deck is None:
+        deck = build_slides(cfg)
+        if len(_DECKS) >= 16:
+            _DECKS.pop(next(iter(_DECKS)))
+        _DECKS[key] = deck
+    return deck
+
+
+def deck_key(cfg: dict) -> str:
+    import datetime
+    import hashlib
+
+    raw = f"{figures.version()}|{json.dumps(cfg, sort_keys=True)}|{datetime.date.today().isoformat()}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
 def meta_children(lang: str) -> list:
     """The header's data stamp and demo label (refreshed with the data)."""
     newest = figures.latest_month()
@@ -235,8 +259,8 @@ def meta_children(lang: str) -> list:
     return out
 
 
-def _status(ok: bool, seq: int, kind: str = "ok") -> str:
-    return json.dumps({"ok": ok, "seq": seq, "kind": kind, "server_time": time.strftime("%H:%M")})
+def _status(ok: bool, seq: int, kind: str = "ok", deck: str = "") -> str:
+    return json.dumps({"ok": ok, "seq": seq, "kind": kind, "deck": deck, "server_time": time.strftime("%H:%M")})
 
 
 def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **_ignored):
@@ -251,9 +275,9 @@ def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **
         cfg["indicators"] = [c for c in (indicators or "").split(",") if c][:MAX_INDICATORS]
         notes = [n for n in notes if not n.startswith(t("wall_unknown_codes", lang, codes="")[:10])]
     try:
-        deck = build_slides(cfg)
+        deck = cached_slides(cfg)
         meta = meta_children(lang)
-        status = _status(True, 0)
+        status = _status(True, 0, deck=deck_key(cfg))
     except Exception:  # noqa: BLE001
         log.exception("wall: first render failed; the refresh will retry")
         deck = [_section("loading", t("wall_loading", lang), html.Div(), lang)]
@@ -294,9 +318,11 @@ dash.register_page(__name__, path="/wall", name="wall", title="Màn hình điề
 
 
 @callback(Output("wall-deck", "children"), Output("wall-meta", "children"), Output("wall-status", "children"),
-          Input("wall-refresh", "n_intervals"), State("wall-config", "data"), prevent_initial_call=True)
-def refresh_wall(n_intervals, cfg):
-    """New slide contents every `refresh` seconds. A failure keeps what is on screen."""
+          Input("wall-refresh", "n_intervals"), State("wall-config", "data"), State("wall-status", "children"),
+          prevent_initial_call=True)
+def refresh_wall(n_intervals, cfg, last_status):
+    """New slide contents every `refresh` seconds (only when the data changed: otherwise just a
+    fresh status). A failure keeps what is on screen."""
     seq = int(n_intervals or 0)
     try:
         cfg = cfg or {}
@@ -304,7 +330,14 @@ def refresh_wall(n_intervals, cfg):
         known = list(figures.indicators()["code"])
         clean, _notes = parse_config(",".join(cfg.get("indicators") or []), cfg.get("rotate"), cfg.get("refresh"),
                                      cfg.get("theme"), lang, known=known)
-        return build_slides(clean), meta_children(lang), _status(True, seq)
+        key = deck_key(clean)
+        try:
+            shown = json.loads(last_status or "{}").get("deck")
+        except (TypeError, ValueError):
+            shown = None
+        if shown == key:
+            return no_update, no_update, _status(True, seq, deck=key)
+        return cached_slides(clean), meta_children(lang), _status(True, seq, deck=key)
     except Exception:  # noqa: BLE001 - never an error box on the wall: keep the last good slides
         log.exception("wall refresh failed; keeping the last figures on screen")
         return no_update, no_update, _status(False, seq, "db")
