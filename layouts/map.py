@@ -24,6 +24,7 @@ from dashboard import figures, maps
 from dashboard import formatting as fmt
 from dashboard.i18n import lang_or_default, t
 from dashboard.periods import PeriodError, add_months, parse_period, period_label
+from dashboard import exports
 from layouts.common import (STATUS_COLORS, STATUS_TEXT_COLORS, data_until_stamp, href, period_options, shell,
                             status_badge)
 
@@ -354,16 +355,27 @@ def map_body(state: MapState) -> html.Div:
                                color="warning", id="map-no-boundaries"))
     fig = maps.map_figure(state.indicator, state.period, state.level, state.parent, state.colouring, lang,
                           selected=state.selected, title="", height=MAP_HEIGHT)
-    graph = dcc.Graph(id="map-graph", figure=fig, className="map-graph",
-                      config={**maps.GRAPH_CONFIG, "topojsonURL": dash.get_asset_url("topojson/")},
-                      style={"height": f"{MAP_HEIGHT}px"})
     where = figures.entity(state.parent)["name"]
+    # issue 6: the camera button saves a 1920x1080 PNG (scale 2) that carries its own caption
+    sources = frame["target_source"].dropna() if "target_source" in frame else []
+    fig = exports.caption_for_page(fig, title=figures.name_of_indicator(state.indicator, lang),
+                                   subtitle=f"{where} · {t(f'level_{state.level}', lang)} · "
+                                            f"{period_label(parse_period(state.period), lang)}",
+                                   source=str(sources.iloc[0]) if len(sources) else None, lang=lang)
+    export_config = exports.graph_config(exports.export_filename(state.indicator, state.parent, state.period))
+    graph = dcc.Graph(id="map-graph", figure=fig, className="map-graph",
+                      config={**export_config, **maps.GRAPH_CONFIG, "topojsonURL": dash.get_asset_url("topojson/")},
+                      style={"height": f"{MAP_HEIGHT}px"})
     heading = html.H2(t("map_heading", lang, indicator=figures.name_of_indicator(state.indicator, lang),
                         level=t(f"level_{state.level}", lang), where=where,
                         period=period_label(parse_period(state.period), lang)),
                       className="map-heading", id="map-heading")
+    links = exports.export_links("map", lang, indicator=state.indicator, period=state.period, unit=state.parent,
+                                 level=state.level,
+                                 data={"indicator": state.indicator, "period": state.period, "level": state.level,
+                                       "parent": state.parent})  # issue 6
     return html.Div([
-        heading, *notes,
+        heading, links, *notes,
         dbc.Row([
             dbc.Col(html.Div([graph, html.Div(t("map_click_hint", lang), className="map-hint")]), lg=6),
             dbc.Col(figures_table(frame, ind, state), lg=6, className="map-table-col"),
