@@ -144,6 +144,35 @@ def annotate_for_export(fig: go.Figure, *, title: str, subtitle: str = "", sourc
     return fig
 
 
+def caption_for_page(fig: go.Figure, *, title: str, subtitle: str = "", source: str | None = None,
+                     lang: str = "vi", data_until: str | None = None, demo: bool | None = None) -> go.Figure:
+    """annotate_for_export's compact form for a chart shown on a page: a small title and
+    subtitle above the plot and one footer line (source · "Số liệu đến" · demo label) below
+    it, placed in pixels from the plot area so it fits any height. With graph_config()'s
+    download button the 1920×1080 PNG then carries its own caption. Returns the figure."""
+    lang = lang_or_default(lang)
+    demo = _safe(figures.is_demo, default=False) if demo is None else demo
+    data_until = data_until if data_until is not None else data_until_text(lang)
+    margin = fig.layout.margin
+    t0 = margin.t if margin.t is not None else 30
+    b0 = margin.b if margin.b is not None else 40
+    fig.update_layout(margin={"t": t0 + (46 if subtitle else 28), "b": b0 + 22}, title=None)
+    muted = "#57606a"
+
+    def line(text, y, shift, anchor, size, colour=muted, bold=False):
+        fig.add_annotation(text=f"<b>{text}</b>" if bold else text, xref="paper", yref="paper", x=0, y=y,
+                           yshift=shift, xanchor="left", yanchor=anchor, showarrow=False, align="left",
+                           font={"size": size, "color": colour})
+
+    line(_clip(title, 110), 1, t0 + (18 if subtitle else 2), "bottom", 16, "#1f2328", bold=True)
+    if subtitle:
+        line(_clip(subtitle, 140), 1, t0 + 2, "bottom", 12)
+    footer = " · ".join(p for p in [f"{t('source', lang)}: {_clip(source, 70)}" if source else "", data_until,
+                                    t("demo_banner", lang).split(" — ")[0] if demo else ""] if p)
+    line(footer, 0, -(b0 + 2), "top", 11)
+    return fig
+
+
 def export_href(slide: str, **params) -> str:
     from urllib.parse import urlencode
 

@@ -335,9 +335,10 @@ def _fallback_map(code: str, period: str, level: str, parent: str, lang: str) ->
     return units_chart(code, period, level, parent, lang, framed=False)
 
 
-def map_figure(code: str, period: str, unit: str, lang: str) -> go.Figure:
-    """The choropleth of `code` over the units below `unit` (dashboard.maps.map_figure)."""
-    level = child_level(unit)
+def map_figure(code: str, period: str, unit: str, lang: str, level: str | None = None) -> go.Figure:
+    """The choropleth of `code` over the units of `level` (default: one below `unit`) under
+    `unit` (dashboard.maps.map_figure)."""
+    level = level or child_level(unit)
     parent = None if figures.entity(unit)["level"] == "province" else unit
     try:
         from . import maps  # type: ignore[attr-defined]  # issue 4
@@ -362,8 +363,9 @@ def restyle_map(fig: go.Figure, size: int = 24, ink: str = "#1f2328", legend_bg:
     return fig
 
 
-def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[str] | None = None) -> go.Figure:
-    fig = restyle_map(go.Figure(map_figure(code, period, unit, lang)))
+def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[str] | None = None,
+                     level: str | None = None) -> go.Figure:
+    fig = restyle_map(go.Figure(map_figure(code, period, unit, lang, level)))
     fig.update_layout(width=1920, height=1080, font={"family": FONT_FAMILY, "size": 20})
     head = figures.headline(code, period, unit)
     row = head.row
@@ -633,7 +635,8 @@ def slide_for_export(slide: str, args: dict, lang: str) -> tuple[go.Figure, str]
         cards = [card(c, label, unit, lang) for c in heads]
         return overview_figure(cards, unit, period_text, lang, notes=notes), export_filename("overview", unit, label)
     if slide == "map":
-        return map_slide_figure(code, label, unit, lang, notes), export_filename(code, unit, label)
+        level = args.get("level") if args.get("level") in ("district", "commune") else None
+        return map_slide_figure(code, label, unit, lang, notes, level), export_filename(code, unit, label)
     if slide == "scorecard":
         return scorecard_figure(scorecard(label, unit, lang), unit, period_text, lang, notes), \
             export_filename("scorecard", unit, label)
