@@ -27,6 +27,7 @@ traces) wants; MapLibre and geopandas accept either orientation.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import unicodedata
 import zipfile
@@ -42,6 +43,8 @@ from shapely.geometry.polygon import orient
 from sqlalchemy import Connection, Engine
 
 from . import sql
+
+log = logging.getLogger(__name__)
 
 LEVELS = ("province", "district", "commune")
 
@@ -536,7 +539,8 @@ def _layer_uncached(url: str, level: str, detail: bool) -> dict[str, dict]:
     with figures.engine().connect() as conn:
         try:
             rows = sql.fetch_df(conn, "boundaries_simplified", level=level)
-        except Exception:  # a database not yet migrated to 0002 has no boundaries table
+        except Exception:  # noqa: BLE001 - a database not yet migrated to 0002 has no boundaries table
+            log.warning("no boundaries readable at level %s", level, exc_info=True)
             return {}
     out = {}
     for code, coarse, fine in zip(rows["code"].astype(str), rows["simplified"], rows["simplified_detail"]):
