@@ -237,13 +237,16 @@ def data_table(indicator: str | None, period: str | None, level: str | None, par
             warnings.append(t("exp2_bad_unit", lang, value=parent))
             parent = None
     rows = []
+    if level and level not in figures.LEVELS:
+        warnings.append(t("exp2_bad_level", lang, value=level))
+        level = None
     if indicator:
-        if level not in figures.LEVELS:
-            if level:
-                warnings.append(t("exp2_bad_level", lang, value=level))
-            level = "district"
-        frame = figures.figures(indicator, label, level, parent or None)
+        frame = figures.figures(indicator, label, level or "district", parent or None)
         rows.append(frame.assign(indicator=indicator, period=label))
+    elif level:  # the scorecard: every indicator for every unit of `level` under `parent`
+        for code in known:
+            frame = figures.figures(code, label, level, parent or None)
+            rows.append(frame.assign(indicator=code, period=label))
     else:
         unit = parent or root
         unit_level = figures.entity(unit)["level"]

@@ -518,6 +518,49 @@ def scorecard_figure(cards: list[Card], unit: str, period_text: str, lang: str,
                                subtitle=f"{_unit_name(unit)} · {period_text}", lang=lang, notes=notes)
 
 
+def matrix_figure(period: str, level: str, parent: str | None, lang: str, notes: list[str] | None = None,
+                  max_rows: int = 22) -> go.Figure:
+    """The scorecard page as a picture: units of `level` under `parent` × every indicator, each
+    cell the value on its status colour. More units than fit: the ones with most indicators
+    off track first (noted in the image)."""
+    codes = list(figures.indicators()["code"])
+    frames = {c: figures.figures(c, period, level, parent).set_index("code") for c in codes}
+    units = frames[codes[0]][["name"]].copy()
+    units["_bad"] = sum((frames[c]["status"].reindex(units.index) == "off_track").astype(int) for c in codes)
+    units["_risk"] = sum((frames[c]["status"].reindex(units.index) == "at_risk").astype(int) for c in codes)
+    total = len(units)
+    notes = list(notes or [])
+    if total > max_rows:
+        units = units.sort_values(["_bad", "_risk", "name"], ascending=[False, False, True]).head(max_rows)
+        notes.append(t("exp2_matrix_cut", lang, shown=max_rows, total=total))
+    units = units.sort_values("name")
+    columns = [list(units["name"])]
+    fills = [["#ffffff"] * len(units)]
+    fonts = [["#1f2328"] * len(units)]
+    for c in codes:
+        f = frames[c].reindex(units.index)
+        decimals = int(figures.indicator(c).get("decimals") or 1)
+        expected = f["expected"].fillna(0) > 0  # not expected to report: not applicable, not "missing"
+        columns.append([(fmt.percent(v, decimals, lang) if pd.notna(v) else t("status_no_data", lang)) if e else "·"
+                        for v, e in zip(f["value"], expected)])
+        fills.append([STATUS_COLORS.get(s, "#ffffff") if e else "#eef1f4" for s, e in zip(f["status"], expected)])
+        fonts.append([STATUS_TEXT_COLORS.get(s, "#ffffff") if e else "#57606a" for s, e in zip(f["status"], expected)])
+    header = [t("wall_col_unit", lang)] + [figures.name_of_indicator(c, lang, short=True) for c in codes]
+    n = len(units)
+    fig = _table_figure(header, columns, fills, [2.2] + [1.0] * len(codes), font_colors=fonts,
+                        row_height=max(26, min(48, (760 - 28 * len(notes)) // max(n, 1))))
+    fig.data[0].header.font.size = 16
+    fig.data[0].cells.font.size = 16 if n > 20 else 19
+    legend = " · ".join(f"<span style='color:{STATUS_COLORS[s]}'>■</span> {t(f'status_{s}', lang)}"
+                        for s in ("achieved", "on_track", "at_risk", "off_track", "no_data")) + \
+        f" · · {t('exp2_not_expected', lang)}"
+    where = _unit_name(parent) if parent else _unit_name(figures.root_code())
+    return annotate_for_export(fig, title=t("exp2_scorecard_title", lang),
+                               subtitle=f"{where} · {t('level_' + level, lang)} · "
+                                        f"{period_label(parse_period(period), lang)} · {legend}",
+                               lang=lang, notes=notes)
+
+
 def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: str,
                         notes: list[str] | None = None) -> go.Figure:
     names, units, values, targets, gaps, statuses, fills, fonts = [], [], [], [], [], [], [], []
@@ -557,9 +600,10 @@ def completeness_figure(blocks: list[dict], unit: str, period_text: str, lang: s
                         notes: list[str] | None = None) -> go.Figure:
     fig = _base()
     names = [b["name"] for b in blocks][::-1]
-    pcts = [b["pct"] for b in blocks][::-1]
+    pcts = [b["pct"] or 0 for b in blocks][::-1]
     fig.add_trace(go.Bar(y=names, x=pcts, orientation="h", marker={"color": "#1f6feb"},
-                         text=[f"{b['pct_text']} ({b['reported']}/{b['expected']} {b['kind']})" for b in blocks][::-1],
+                         text=[f"{b['pct_text']} ({b['reported']}/{b['expected']} {b['kind']})" if b["expected"]
+                               else t("exp2_not_expected", lang) for b in blocks][::-1],
                          textposition="outside", cliponaxis=False))
     fig.update_layout(xaxis={"range": [0, 135], "visible": False}, yaxis={"tickfont": {"size": 24}, "automargin": True},
                       bargap=0.35)
@@ -637,6 +681,10 @@ def slide_for_export(slide: str, args: dict, lang: str) -> tuple[go.Figure, str]
     if slide == "map":
         level = args.get("level") if args.get("level") in ("district", "commune") else None
         return map_slide_figure(code, label, unit, lang, notes, level), export_filename(code, unit, label)
+    if slide == "scorecard" and args.get("level") in ("district", "commune", "facility"):
+        parent = None if figures.entity(unit)["level"] == "province" else unit
+        return matrix_figure(label, args["level"], parent, lang, notes), \
+            export_filename(f"scorecard-{args['level']}", unit, label)
     if slide == "scorecard":
         return scorecard_figure(scorecard(label, unit, lang), unit, period_text, lang, notes), \
             export_filename("scorecard", unit, label)

@@ -107,6 +107,18 @@ def test_one_indicator_by_zone_uses_the_exporters_format(client, demo_data):
     assert frame["numerator"].sum() == pytest.approx(num) and frame["denominator"].sum() == pytest.approx(den)
 
 
+def test_scorecard_data_is_every_indicator_for_every_unit(client, demo_data):
+    resp = client.get("/export/data.csv", query_string={"period": "2026-10", "level": "district", "lang": "en"})
+    assert resp.status_code == 200
+    frame = pd.read_csv(io.BytesIO(resp.get_data()), encoding="utf-8-sig", dtype={"Unit code": str})
+    zones = set(demo_data.units[demo_data.units["level"] == "district"]["code"].astype(str))
+    assert set(frame["Unit code"]) == zones
+    assert len(frame) == len(zones) * len(figures.indicators())
+    hssk = frame[frame["Indicator code"] == "hssk"]
+    num, den = independent(demo_data, "hssk", "2026-10", "commune")
+    assert hssk["Numerator"].sum() == pytest.approx(num) and hssk["Denominator"].sum() == pytest.approx(den)
+
+
 def test_xlsx_download(client):
     from openpyxl import load_workbook
 
@@ -162,6 +174,8 @@ def assert_png(body: bytes):
     ("overview", {"period": "2026-10", "lang": "en"}, "overview_{root}_2026-10.png"),
     ("map", {"indicator": "emr", "period": "2026-10"}, "emr_{root}_2026-10.png"),
     ("completeness", {"period": "2026-10"}, "completeness_{root}_2026-10.png"),
+    ("scorecard", {"period": "2026-10", "level": "commune"}, "scorecard-commune_{root}_2026-10.png"),
+    ("units_behind", {"period": "2026-10"}, "units-behind_{root}_2026-10.png"),
     ("chart", {"indicator": "bogus", "period": "1999-99"}, "hssk_{root}_2026-10.png"),  # defaults, noted in the image
 ])
 def test_png_routes(client, slide, query, name):
