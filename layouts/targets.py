@@ -14,7 +14,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures
+from dashboard import exports, figures
 from dashboard import formatting as fmt
 from dashboard import scorecard as sc
 from dashboard.i18n import lang_or_default, t
@@ -351,6 +351,8 @@ def page_content(state: dict, lang: str):
         html.H2(f"{t(f'level_{level}', lang)} — {period_label(parse_period(period), lang)}"
                 + (f" — {figures.entity(zone)['name']}" if zone else ""), className="period-heading",
                 id="sc-heading"),
+        exports.export_links("scorecard", lang, period=period, unit=zone or None, level=level,  # issue 6
+                             data={"period": period, "level": level, "parent": zone or None}),
     ]
     if state["view"] == "completeness":
         blocks.append(completeness)

@@ -16,7 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures, progress
+from dashboard import exports, figures, progress
 from dashboard import formatting as fmt
 from dashboard import scorecard as sc
 from dashboard import unitview as uv
@@ -289,6 +289,7 @@ def unit_content(code: str, ent: dict, period: str, lang: str):
         breadcrumb(code, period, lang),
         header,
         html.H2(period_label(parse_period(period), lang), className="period-heading", id="unit-period-heading"),
+        exports.export_links("overview", lang, period=period, unit=code),  # issue 6: this unit's cards, its figures
     ]
     blocks += [indicator_section(code, ent, ind, period, lang) for ind in inds]
     if not_applicable:
