@@ -91,9 +91,11 @@ def main() -> int:
                     if rotations >= target:
                         rows.append((rotations, refreshes, time.monotonic() - started, sample(cdp)))
                         r = rows[-1]
+                        # Dash's undo history: one entry per dcc.Interval tick (only the refresh here)
+                        history = page.evaluate("window.store ? window.store.getState().history.past.length : -1")
                         print(f"rotations {r[0]:4d}  refreshes {r[1]:3d}  t {r[2]:6.1f} s  "
                               f"heap {r[3]['JSHeapUsedSize'] / 1e6:7.2f} MB  nodes {r[3]['Nodes']:6.0f}  "
-                              f"listeners {r[3]['JSEventListeners']:5.0f}", flush=True)
+                              f"listeners {r[3]['JSEventListeners']:5.0f}  dash history {history:4d}", flush=True)
                         if rotations >= args.rotations:
                             break
                         target += args.every

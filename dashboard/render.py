@@ -91,6 +91,11 @@ def _start() -> None:
         raise RenderError("Không khởi động được trình duyệt để xuất ảnh (cần Chromium) / "
                           f"could not start the browser that renders images (Chromium needed): {exc}")
     _state.update(loop=loop, thread=thread, holder=holder)
+    if not _state.get("atexit"):
+        import atexit
+
+        atexit.register(stop)  # close Chromium with the process
+        _state["atexit"] = True
 
 
 def stop() -> None:

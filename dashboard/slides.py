@@ -200,7 +200,8 @@ def units_behind(code: str, period: str | None, unit: str, lang: str, n: int = 5
                            if isinstance(r.last_month, str) and r.last_month < parse_period(label).end else ""),
         })
     return {"code": code, "name": figures.name_of_indicator(code, lang, short=True), "period": label,
-            "level": level, "rows": rows, "count_behind": int(len(behind)), "count": int(total)}
+            "level": level, "rows": rows, "count_behind": int(len(behind)), "count": int(total),
+            "applicable": bool((frame["expected"] > 0).any())}
 
 
 def completeness(code: str, period: str | None, unit: str, lang: str, n: int = 4) -> dict:
@@ -567,7 +568,8 @@ def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: s
     for b in blocks:
         if not b["rows"]:
             names.append(f"<b>{b['name']}</b>")
-            units.append(t("wall_none_behind", lang))
+            units.append(t("wall_none_behind", lang) if b.get("applicable", True)
+                         else t("wall_not_broken_down", lang, level=t("level_" + b["level"], lang).lower()))
             for col in (values, targets, gaps, statuses):
                 col.append("")
             fills.append("#ffffff")

@@ -172,8 +172,11 @@ def behind_slides(codes: list[str], cfg: dict, root: str) -> list[html.Section]:
                                  className="wall-unit" + (" is-stale" if r["stale_text"] else ""))
                          for r in data["rows"]]
                 body = html.Ol(items, className="wall-units")
-            else:
+            elif data["applicable"]:
                 body = html.Div(t("wall_none_behind", lang), className="wall-muted")
+            else:  # e.g. reported by the province alone: no unit of this level reports it
+                body = html.Div(t("wall_not_broken_down", lang, level=t("level_" + data["level"], lang).lower()),
+                                className="wall-muted")
             count = html.Div(f"{data['count_behind']}/{data['count']} {t('level_' + data['level'], lang).lower()}",
                              className="wall-muted wall-small")
             blocks.append(html.Div([html.Div(data["name"], className="wall-card-name"), count, body],
