@@ -151,7 +151,8 @@ def map_slide(code: str, card: slides.Card, cfg: dict) -> html.Section:
         graph = dcc.Graph(figure=fig, config={"staticPlot": True, "displayModeBar": False, "responsive": True},
                           className="wall-map", style={"height": "100%", "width": "100%"})
     body = html.Div([html.Div(html.Div(graph, className="wall-graph-box"),
-                              className="wall-map-area"), side], className="wall-map-layout")
+                              className="wall-map-area" + (" is-stale" if stale else "")), side],
+                    className="wall-map-layout")
     return _section(f"map-{code}", figures.name_of_indicator(code, lang), body, lang)
 
 

@@ -272,3 +272,36 @@ def test_server_killed_keeps_the_screen_then_recovers(browser, tmp_path, monkeyp
         if restarted is not None:
             restarted.stop()
         server.stop()
+
+
+@pytest.mark.browser
+def test_new_data_arrives_without_a_reload_and_a_lagging_figure_is_greyed(browser, tmp_path):
+    """A load that removes October for cashless (so its latest month is September while the others
+    have October) reaches the open wall at the next refresh, with no page reload: the card turns
+    grey with the month it is from."""
+    from dashboard import store
+    from dashboard.database import make_engine
+
+    server = LiveServer(tmp_path)
+    context = browser.new_context(viewport={"width": 1920, "height": 1080})
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    try:
+        page.goto(server.url + "/wall?rotate=600&refresh=2")
+        page.wait_for_selector("#wall-value-cashless", state="attached", timeout=30_000)
+        page.evaluate("window.__same_page = 1")
+        card = "document.querySelector('#wall-value-cashless').closest('.wall-card')"
+        assert not page.evaluate(f"{card}.classList.contains('is-stale')")
+        engine = make_engine(f"sqlite:///{server.db_path}")
+        with store.write_transaction(engine) as conn:
+            conn.execute(text("DELETE FROM kpi_values WHERE indicator_code = 'cashless' AND period = '2026-10'"))
+        engine.dispose()
+        assert _wait_for(page, f"{card}.classList.contains('is-stale')", 20), "the lagging figure was not greyed"
+        assert "09/2026" in page.evaluate(f"{card}.querySelector('.wall-stale-note').textContent")
+        assert page.evaluate("window.__same_page") == 1  # refreshed in place, not reloaded
+        assert page.text_content("#wall-until") == "Số liệu đến tháng 10/2026"
+        assert errors == [], errors
+    finally:
+        context.close()
+        server.stop()
