@@ -163,13 +163,15 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
     target = _num(row.get("target"))
     target_text = (t("target_by", lang, value=fmt.percent(target, 0 if target.is_integer() else 1, lang),
                      deadline=fmt.month(row.get("deadline"))) if target is not None else t("no_target_set", lang))
+    expected = int(row.get("expected") or 0)  # 0: nobody under `unit` reports it (not "missing")
     reason = stale_reason(latest, newest, today) if period is None else (
         "behind_others" if latest and latest < parse_period(label).end else None)
     spark = head.sparkline
     return Card(
         code=code, name=figures.name_of_indicator(code, lang, short=True), period=label,
         value=_num(row.get("value")), value_text=fmt.percent(row.get("value"), decimals, lang),
-        status=status, status_text=t(f"status_{status}", lang), target_text=target_text,
+        status=status if expected else "no_target",
+        status_text=t(f"status_{status}", lang) if expected else t("exp2_not_expected", lang), target_text=target_text,
         gap_text=gap_sentence(row, ind, lang), completeness_text=completeness_line(row, ind, lang),
         completeness=_num(row.get("completeness")), source=str(row.get("target_source") or ""),
         latest=latest, stale=reason, stale_text=stale_note(reason, latest, lang),
@@ -632,7 +634,8 @@ class Slide:
 def briefing_slides(period: str, unit: str | None, lang: str, today: date | None = None) -> list[Slide]:
     """The monthly pack: overview, one map per headline indicator, the scorecard, units behind."""
     lang = lang_or_default(lang)
-    unit = unit or figures.root_code()
+    root = figures.root_code()
+    unit = unit or root
     label = parse_period(period).label
     period_text = period_label(parse_period(label), lang)
     heads = figures.headline_codes()
@@ -640,8 +643,13 @@ def briefing_slides(period: str, unit: str | None, lang: str, today: date | None
     slides = [Slide("overview", export_filename("overview", unit, label),
                     overview_figure([card(c, label, unit, lang, today, newest) for c in heads], unit, period_text, lang))]
     for code in heads:
-        figure = map_slide_figure(code, label, unit, lang) if has_map(code, unit) else \
-            indicator_chart(code, unit, label, lang)
+        if has_map(code, unit):
+            figure = map_slide_figure(code, label, unit, lang)
+        elif unit != root and not has_map(code, root) and "province" in figures.indicator(code)["reported_by"]:
+            # the province alone reports it: the pack of a zone shows the province's trend, said so
+            figure = indicator_chart(code, root, label, lang, notes=[t("exp2_province_only", lang)])
+        else:
+            figure = indicator_chart(code, unit, label, lang)
         slides.append(Slide(f"map-{code}", export_filename(code, unit, label), figure))
     slides.append(Slide("scorecard", export_filename("scorecard", unit, label),
                         scorecard_figure(scorecard(label, unit, lang, today), unit, period_text, lang)))
