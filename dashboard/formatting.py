@@ -13,8 +13,17 @@ NBSP = "\u00a0"
 _LOCALES = {"vi": "vi_VN", "en": "en_US"}
 
 
+def as_number(value) -> float | None:
+    """A finite float, or None for None, NaN, pd.NA, infinities and text that is no number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return as_number(value) is None
 
 
 def number(value, decimals: int = 0, lang: str = "vi", missing: str = "—") -> str:

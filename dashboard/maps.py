@@ -26,8 +26,11 @@ import plotly.io as pio
 
 from . import figures
 from . import formatting as fmt
+from .formatting import as_number
 from .i18n import lang_or_default, t
 from .periods import parse_period, period_label
+from . import wording
+from .wording import amount, reporter_word
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOJSON_DIR = ROOT / "assets" / "topojson"
@@ -60,38 +63,6 @@ def _status_colors() -> dict[str, str]:
     return {**STATUS_COLORS, "not_applicable": NOT_APPLICABLE_COLOR}
 
 
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
-
-
-def _num(value) -> float | None:
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(out) else out
-
-
-# --- words ---------------------------------------------------------------------------------
-
-def reporter_word(indicator: dict, lang: str) -> str:
-    kinds = tuple(indicator.get("reported_by") or ())
-    if len(kinds) == 1:
-        return t(f"kind_{kinds[0]}", lang)
-    if kinds and all(k.startswith("facility:") for k in kinds):
-        return t("kind_facility:other", lang)
-    return t("entities", lang)
-
-
-def amount(value, indicator: dict, lang: str) -> str:
-    """A numerator or denominator in its real unit (money as tỷ/triệu)."""
-    if _missing(value):
-        return "—"
-    if (indicator.get("unit_vi") or "") == "đồng":
-        return fmt.compact(value, lang)
-    return fmt.number(value, 0, lang)
-
-
 def value_text(value, indicator: dict, lang: str) -> str:
     decimals = indicator.get("decimals")
     decimals = 1 if decimals is None or pd.isna(decimals) else int(decimals)
@@ -102,7 +73,7 @@ def value_text(value, indicator: dict, lang: str) -> str:
 
 def row_status(row: dict) -> str:
     """The status to draw: figures' status, or not_applicable where nobody is expected to report."""
-    expected = _num(row.get("expected"))
+    expected = as_number(row.get("expected"))
     if expected is not None and expected == 0:
         return "not_applicable"
     status = row.get("status")
@@ -116,28 +87,24 @@ def status_word(status: str, lang: str) -> str:
 
 
 def completeness_text(row: dict, indicator: dict, lang: str) -> str:
-    expected = int(_num(row.get("expected")) or 0)
-    reported = int(_num(row.get("reported")) or 0)
-    if expected == 0:
+    if int(as_number(row.get("expected")) or 0) == 0:
         return t("map_not_expected", lang, kind=reporter_word(indicator, lang))
-    pct = fmt.percent(100.0 * reported / expected, 1, lang)
-    return t("completeness", lang, reported=fmt.number(reported, 0, lang), expected=fmt.number(expected, 0, lang),
-             kind=reporter_word(indicator, lang), pct=pct)
+    return wording.completeness_text(row, indicator, lang)
 
 
 def gap_text(row: dict, indicator: dict, lang: str) -> str:
-    target, value = _num(row.get("target")), _num(row.get("value"))
+    target, value = as_number(row.get("target")), as_number(row.get("value"))
     if target is None:
         return t("map_no_target", lang)
     if value is None:
         return "—"
-    gap = _num(row.get("gap_points"))
+    gap = as_number(row.get("gap_points"))
     if gap is None:
         higher = bool(indicator.get("higher_is_better", True))
         gap = (target - value) if higher else (value - target)
     if gap <= 0:
         return t("map_gap_met", lang, points=fmt.points(-gap, 1, lang))
-    units = _num(row.get("gap_units"))
+    units = as_number(row.get("gap_units"))
     extra = ""
     if units is not None and units > 0:
         extra = t("map_gap_units", lang, amount=amount(units, indicator, lang),
@@ -152,13 +119,13 @@ def hover_text(row: dict, indicator: dict, lang: str) -> str:
     lines = [f"<b>{row.get('name') or row.get('code')}</b>"]
     if status == "not_applicable":
         lines.append(status_word(status, lang))
-    elif _missing(row.get("value")):
+    elif as_number(row.get("value")) is None:
         lines.append(t("map_hover_value", lang, value=status_word("no_data", lang)))
     else:
         lines.append(t("map_hover_value", lang, value=value_text(row.get("value"), indicator, lang)))
         lines.append(t("map_hover_ratio", lang, numerator=amount(row.get("numerator"), indicator, lang),
                        denominator=amount(row.get("denominator"), indicator, lang), unit=unit).strip())
-    target = _num(row.get("target"))
+    target = as_number(row.get("target"))
     if target is not None:
         deadline = row.get("deadline")
         lines.append(t("map_hover_target", lang, value=value_text(target, indicator, lang),
@@ -340,10 +307,10 @@ def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: 
                                 [[0, c], [1, c]], zmin=0, zmax=1, showscale=False, showlegend=True,
                                 legendgroup=status))
     else:
-        reported = [r for r in drawn if r["_status"] not in ("no_data", "not_applicable") and _num(r.get("value"))
+        reported = [r for r in drawn if r["_status"] not in ("no_data", "not_applicable") and as_number(r.get("value"))
                     is not None]
         target = _common_target(frame) if frame is not None else None
-        values = pd.Series([_num(r.get("value")) for r in reported], dtype="float64")
+        values = pd.Series([as_number(r.get("value")) for r in reported], dtype="float64")
         scale, lo, hi = scale_for(values, target, indicator)
         tickvals, ticktext = _ticks(lo, hi, target, indicator, lang)
         if reported:
@@ -409,13 +376,13 @@ def _add_facilities(fig: go.Figure, facilities: pd.DataFrame, indicator: dict, l
         records = group.to_dict("records")
         fill, hover = [], []
         for r in records:
-            expected = _num(r.get("expected")) or 0
+            expected = as_number(r.get("expected")) or 0
             status = row_status(r) if expected else "not_applicable"
             fill.append(colors.get(status, "#57606a") if expected else "#ffffff")
             lines = [f"<b>{r.get('name')}</b>"]
             if expected:
                 lines.append(t("map_hover_value", lang, value=value_text(r.get("value"), indicator, lang)
-                               if not _missing(r.get("value")) else status_word("no_data", lang)))
+                               if as_number(r.get("value")) is not None else status_word("no_data", lang)))
                 lines.append(t("map_hover_status", lang, status=status_word(status, lang)))
             else:
                 lines.append(t("map_facility_not_expected", lang))

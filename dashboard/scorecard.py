@@ -27,7 +27,6 @@ Rules
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
@@ -253,11 +252,3 @@ def peer_rank(frame: pd.DataFrame, code: str, higher_is_better: bool = True) -> 
     ranks = values.rank(ascending=not higher_is_better, method="min")
     mine = ranks[present["code"] == code].iloc[0]
     return int(mine), len(present)
-
-
-def safe_float(value) -> float | None:
-    try:
-        f = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f

@@ -27,6 +27,7 @@ import pandas as pd
 
 from . import figures, progress
 from . import formatting as fmt
+from .formatting import as_number
 from .i18n import t
 from .periods import add_months, parse_period
 
@@ -78,7 +79,7 @@ def pace_error(observations: list, value_month: str | None) -> float | None:
     for o in observations:
         i = progress.month_index(o.month)
         if end - progress.PACE_WINDOW_MONTHS < i <= end:
-            num, den = _finite(o.numerator), _finite(o.denominator)
+            num, den = as_number(o.numerator), as_number(o.denominator)
             if num is not None and den is not None and den > 0:
                 points.append((float(i), 100.0 * num / den))
     n = len(points)
@@ -110,14 +111,6 @@ def cone(prog: progress.Progress, error: float | None) -> pd.DataFrame:
 
 def _clip(v: float) -> float:
     return min(100.0, max(0.0, v))
-
-
-def _finite(x) -> float | None:
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
 
 
 # --- the sentence -----------------------------------------------------------------------------
@@ -167,7 +160,7 @@ def met_by_deadline(observations: list, prog: progress.Progress, higher_is_bette
         return None
     usable = []
     for o in observations:
-        num, den = _finite(o.numerator), _finite(o.denominator)
+        num, den = as_number(o.numerator), as_number(o.denominator)
         if o.month <= prog.deadline and num is not None and den is not None and den > 0:
             usable.append((o.month, 100.0 * num / den))
     if not usable:

@@ -13,48 +13,11 @@ from dashboard import figures
 from dashboard import formatting as fmt
 from dashboard.exports import export_href, export_links
 from dashboard.i18n import lang_or_default, t
-from dashboard.progress import EPSILON_POINTS
+from dashboard.wording import completeness_text, gap_sentence
 from dashboard.periods import PeriodError, parse_period, period_label
 from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, shell, status_badge
 
 log = logging.getLogger(__name__)
-
-
-def reporter_word(ind: dict, lang: str) -> str:
-    kinds = tuple(ind.get("reported_by") or ())
-    if len(kinds) == 1:
-        return t(f"kind_{kinds[0]}", lang)
-    if kinds and all(k.startswith("facility:") for k in kinds):
-        return t("kind_facility:other", lang)
-    return t("entities", lang)
-
-
-def format_units(value: float, ind: dict, lang: str) -> str:
-    """A count in the indicator's real unit; money in tỷ/triệu đồng."""
-    if ind.get("unit_vi") == "đồng":
-        return fmt.compact(value, lang)
-    return fmt.number(value, 0, lang)
-
-
-def gap_sentence(row: dict, ind: dict, lang: str) -> str:
-    target = row.get("target")
-    if target is None or pd.isna(target):
-        return t("no_target_set", lang)
-    gap_units = row.get("gap_units")
-    if row.get("gap_points") is not None and not pd.isna(row.get("gap_points")) and row["gap_points"] <= EPSILON_POINTS:
-        return t("gap_met", lang)
-    if gap_units is None or pd.isna(gap_units):
-        return ""
-    template = ind.get(f"gap_{lang}") or ind.get("gap_vi") or "{gap}"
-    return template.format(gap=format_units(max(gap_units, 0.0), ind, lang))
-
-
-def completeness_text(row: dict, ind: dict, lang: str) -> str:
-    expected = int(row.get("expected") or 0)
-    reported = int(row.get("reported") or 0)
-    pct = fmt.percent(100.0 * reported / expected, 1, lang) if expected else "—"
-    return t("completeness", lang, reported=fmt.number(reported, 0, lang), expected=fmt.number(expected, 0, lang),
-             kind=reporter_word(ind, lang), pct=pct)
 
 
 def sparkline(frame: pd.DataFrame, target: float | None, color: str) -> go.Figure:
