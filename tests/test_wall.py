@@ -173,6 +173,8 @@ def _wait_for(page, predicate_js: str, timeout_s: float) -> bool:
 
 
 BANNER_SHOWN = "document.querySelector('#wall-banner').classList.contains('is-visible')"
+# Dash's error pop-ups and debug menu (dev tools UI is off outside debug: none may appear)
+ERROR_BOX = ".dash-fe-error__title, .dash-fe-errors, .dash-debug-menu, .dash-debug-menu__outer"
 
 
 def _figures_on_screen(page) -> dict:
@@ -218,6 +220,7 @@ def test_database_failure_keeps_the_last_figures_then_recovers(browser, tmp_path
         assert _wait_for(page, f"!{BANNER_SHOWN}", 20), "the banner did not go away after recovery"
         assert _figures_on_screen(page) == before
         assert "Traceback" not in page.content()
+        assert page.query_selector(ERROR_BOX) is None
         assert errors == [], errors  # the server answered throughout: no error at all in the browser
         assert "wall refresh failed" in server.log()
     finally:
@@ -248,6 +251,7 @@ def test_server_killed_keeps_the_screen_then_recovers(browser, tmp_path, monkeyp
         assert _wait_for(page, BANNER_SHOWN, 30), "no banner after the server died"
         assert "Mất kết nối" in page.text_content("#wall-banner")
         assert _figures_on_screen(page) == before
+        assert page.query_selector(ERROR_BOX) is None
         assert page.evaluate("document.querySelectorAll('.wall-slide').length") == n_slides
         slide = visible_slide(page)
         page.wait_for_timeout(2500)
