@@ -95,6 +95,19 @@ def shell(children, *, lang: str, active: str, path: str, params: dict, warnings
     return html.Div(blocks, lang=lang, className=f"page page-{active}")
 
 
+def period_param(period: str | None, lang: str, warnings: list[str], indicator: str | None = None):
+    """The period a URL asks for; a bad one adds a translated warning and falls back to the
+    latest month with data (a hand-edited URL never raises)."""
+    from dashboard.periods import PeriodError, parse_period
+
+    if period:
+        try:
+            return parse_period(period)
+        except PeriodError as exc:
+            warnings.append(t("bad_param", lang, detail=str(exc)))
+    return figures.resolve_period(None, indicator)
+
+
 def data_until_stamp(month: str | None, lang: str) -> html.Div:
     if not month:
         return html.Div(t("no_data_yet", lang), className="data-until")

@@ -14,8 +14,8 @@ from dashboard import formatting as fmt
 from dashboard.exports import export_href, export_links
 from dashboard.i18n import lang_or_default, t
 from dashboard.wording import completeness_text, gap_sentence
-from dashboard.periods import PeriodError, parse_period, period_label
-from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, shell, status_badge
+from dashboard.periods import PeriodError, period_label
+from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, period_param, shell, status_badge
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +101,7 @@ def layout(period: str | None = None, lang: str | None = None, **_ignored):
     warnings: list[str] = []
     try:
         heads = figures.headline_codes()
-        chosen = figures.resolve_period(None)
-        if period:
-            try:
-                chosen = parse_period(period)
-            except PeriodError as exc:
-                warnings.append(t("bad_param", lang, detail=str(exc)))
+        chosen = period_param(period, lang, warnings)
         root = figures.root_code()
         months = sorted({m for code in heads for m in figures.months(code)}, reverse=True)
         controls = dbc.Row([

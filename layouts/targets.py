@@ -20,6 +20,7 @@ from dashboard import scorecard as sc
 from dashboard.i18n import lang_or_default, t
 from dashboard.periods import PeriodError, parse_period, period_label
 from layouts.common import (
+    period_param,
     STATUS_COLORS,
     data_until_stamp,
     href,
@@ -223,12 +224,7 @@ def read_params(level, zone, period, behind, sort, dir, ind, view, lang) -> tupl
         warnings.append(t("sc_zone_ignored", lang))
         zone = None
     state["zone"] = zone or None
-    chosen = figures.resolve_period(None)
-    if period:
-        try:
-            chosen = parse_period(period)
-        except PeriodError as exc:
-            warnings.append(t("bad_param", lang, detail=str(exc)))
+    chosen = period_param(period, lang, warnings)
     state["period"] = chosen.label
     state["behind"] = str(behind).strip().lower() in TRUE_WORDS if behind not in (None, "") else False
     codes = list(figures.indicators()["code"])

@@ -23,6 +23,7 @@ from dashboard import unitview as uv
 from dashboard.i18n import lang_or_default, t
 from dashboard.periods import PeriodError, parse_period, period_label
 from layouts.common import (
+    period_param,
     STATUS_COLORS,
     data_until_stamp,
     href,
@@ -255,12 +256,7 @@ def layout(code: str | None = None, period: str | None = None, lang: str | None 
         except figures.UnknownUnit:
             return shell(not_found(code, lang), lang=lang, active="targets", path=path,
                          params={"period": period, "lang": lang})
-        chosen = figures.resolve_period(None)
-        if period:
-            try:
-                chosen = parse_period(period)
-            except PeriodError as exc:
-                warnings.append(t("bad_param", lang, detail=str(exc)))
+        chosen = period_param(period, lang, warnings)
         content = unit_content(code, ent, chosen.label, lang)
     except PeriodError as exc:
         content = dbc.Alert(str(exc), color="info")
