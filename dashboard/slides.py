@@ -32,6 +32,8 @@ from .i18n import lang_or_default, t
 from .periods import PeriodError, add_months, parse_period, period_label
 from .progress import status_sort_key
 from .render import FONT_FAMILY
+from .wording import completeness_text as completeness_line
+from .wording import gap_sentence, reporter_word
 
 log = logging.getLogger(__name__)
 
@@ -80,40 +82,6 @@ def stale_note(reason: str | None, latest: str | None, lang: str) -> str:
 
 def child_level(unit: str) -> str:
     return CHILD_LEVEL.get(figures.entity(unit)["level"], "facility")
-
-
-# --- wording (as layouts/overview.py words it; that module cannot be imported outside the app)
-
-def reporter_word(ind: dict, lang: str) -> str:
-    kinds = tuple(ind.get("reported_by") or ())
-    if len(kinds) == 1:
-        return t(f"kind_{kinds[0]}", lang)
-    if kinds and all(k.startswith("facility:") for k in kinds):
-        return t("kind_facility:other", lang)
-    return t("entities", lang)
-
-
-def completeness_line(row: dict, ind: dict, lang: str) -> str:
-    expected = int(row.get("expected") or 0)
-    reported = int(row.get("reported") or 0)
-    pct = fmt.percent(100.0 * reported / expected, 1, lang) if expected else "—"
-    return t("completeness", lang, reported=fmt.number(reported, 0, lang), expected=fmt.number(expected, 0, lang),
-             kind=reporter_word(ind, lang), pct=pct)
-
-
-def gap_sentence(row: dict, ind: dict, lang: str) -> str:
-    """'còn 92.431 người chưa có HSSK điện tử', 'Đã đạt mục tiêu', or '' without a gap."""
-    if _num(row.get("target")) is None:
-        return t("no_target_set", lang)
-    gap_points = _num(row.get("gap_points"))
-    if gap_points is not None and gap_points <= 0:
-        return t("gap_met", lang)
-    gap_units = _num(row.get("gap_units"))
-    if gap_units is None:
-        return ""
-    gap = fmt.compact(max(gap_units, 0.0), lang) if ind.get("unit_vi") == "đồng" else fmt.number(max(gap_units, 0.0), 0, lang)
-    template = ind.get(f"gap_{lang}") or ind.get("gap_vi") or "{gap}"
-    return template.format(gap=gap)
 
 
 # --- data --------------------------------------------------------------------------------
