@@ -314,7 +314,7 @@ def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **
         **{"data-rotate": str(cfg["rotate"]), "data-refresh": str(cfg["refresh"]), "data-lang": lang,
            "data-msg-offline": t("wall_offline", lang, time="{time}"),
            "data-msg-db": t("wall_db_error", lang, time="{time}"),
-           "data-msg-loading": t("wall_loading", lang)})
+           "data-msg-loading": t("wall_waiting", lang)})
 
 
 dash.register_page(__name__, path="/wall", name="wall", title="Màn hình điều hành — Dashboard chỉ đạo điều hành",
