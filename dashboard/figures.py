@@ -138,6 +138,18 @@ def ancestors(code: str) -> list[tuple[str, str]]:
     return ancestry().get(code, [])
 
 
+def lineage(code: str) -> list[tuple[str, str, str]]:
+    """[(code, level, name), ...] from the province down to `code`, for breadcrumbs."""
+    out = []
+    for anc, level in reversed(ancestors(code) or [(code, "")]):
+        try:
+            name = entity(anc)["name"]
+        except UnknownUnit:
+            name = anc
+        out.append((anc, level, name))
+    return out
+
+
 def entity(code: str) -> dict:
     """A unit or a facility as a dict with code, name, level, parent_code."""
     u = units()

@@ -27,6 +27,7 @@ import plotly.graph_objects as go
 
 from . import figures
 from . import formatting as fmt
+from .formatting import as_number
 from .exports import annotate_for_export, export_filename
 from .i18n import lang_or_default, t
 from .periods import PeriodError, add_months, parse_period, period_label
@@ -108,14 +109,6 @@ class Card:
     target: float | None = None
 
 
-def _num(v) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if pd.isna(f) else f
-
-
 def card(code: str, period: str | None, unit: str, lang: str, today: date | None = None,
          newest: str | None = None) -> Card:
     """One headline figure of `unit`: at `period`, or (None) at the indicator's latest month."""
@@ -128,7 +121,7 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
     row = head.row
     decimals = int(ind.get("decimals") or 1)
     status = row.get("status") or "no_data"
-    target = _num(row.get("target"))
+    target = as_number(row.get("target"))
     target_text = (t("target_by", lang, value=fmt.percent(target, 0 if target.is_integer() else 1, lang),
                      deadline=fmt.month(row.get("deadline"))) if target is not None else t("no_target_set", lang))
     expected = int(row.get("expected") or 0)  # 0: nobody under `unit` reports it (not "missing")
@@ -137,13 +130,13 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
     spark = head.sparkline
     return Card(
         code=code, name=figures.name_of_indicator(code, lang, short=True), period=label,
-        value=_num(row.get("value")), value_text=fmt.percent(row.get("value"), decimals, lang),
+        value=as_number(row.get("value")), value_text=fmt.percent(row.get("value"), decimals, lang),
         status=status if expected else "no_target",
         status_text=t(f"status_{status}", lang) if expected else t("exp2_not_expected", lang), target_text=target_text,
         gap_text=gap_sentence(row, ind, lang), completeness_text=completeness_line(row, ind, lang),
-        completeness=_num(row.get("completeness")), source=str(row.get("target_source") or ""),
+        completeness=as_number(row.get("completeness")), source=str(row.get("target_source") or ""),
         latest=latest, stale=reason, stale_text=stale_note(reason, latest, lang),
-        spark_x=[str(p) for p in spark["period"]], spark_y=[_num(v) for v in spark["value"]], target=target,
+        spark_x=[str(p) for p in spark["period"]], spark_y=[as_number(v) for v in spark["value"]], target=target,
     )
 
 
@@ -162,7 +155,7 @@ def units_behind(code: str, period: str | None, unit: str, lang: str, n: int = 5
     for r in behind.head(n).itertuples(index=False):
         rows.append({
             "code": r.code, "name": r.name, "status": r.status, "status_text": t(f"status_{r.status}", lang),
-            "value": _num(r.value), "value_text": fmt.percent(r.value, decimals, lang),
+            "value": as_number(r.value), "value_text": fmt.percent(r.value, decimals, lang),
             "target_text": fmt.percent(r.target, 0, lang),
             "gap_text": fmt.points(r.gap_points, 1, lang),
             "last_month": r.last_month if isinstance(r.last_month, str) else None,
@@ -342,7 +335,7 @@ def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[s
     row = head.row
     ind = head.indicator
     value = fmt.percent(row.get("value"), int(ind.get("decimals") or 1), lang)
-    target = _num(row.get("target"))
+    target = as_number(row.get("target"))
     target_text = (t("target_by", lang, value=fmt.percent(target, 0, lang), deadline=fmt.month(row.get("deadline")))
                    if target is not None else t("no_target_set", lang))
     subtitle = f"{_unit_name(unit)} · {period_label(parse_period(period), lang)} · " \

@@ -142,13 +142,8 @@ def resolve_state(indicator=None, period=None, level=None, unit=None, colouring=
 # --- pieces -----------------------------------------------------------------------------------
 
 def breadcrumb(state: MapState) -> html.Nav:
-    chain = list(reversed(figures.ancestors(state.focus))) or [(state.focus, "")]
     items = []
-    for code, level in chain:
-        try:
-            name = figures.entity(code)["name"]
-        except figures.UnknownUnit:
-            name = code
+    for code, level, name in figures.lineage(state.focus):
         label = f"{t('level_' + level, state.lang)}: {name}" if level else name
         if code == state.focus:
             items.append(html.Li(label, className="breadcrumb-item active", **{"aria-current": "page"}))

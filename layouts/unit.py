@@ -45,13 +45,8 @@ def level_word(ent: dict, lang: str) -> str:
 
 
 def breadcrumb(code: str, period: str, lang: str):
-    chain = list(reversed(figures.ancestors(code))) or [(code, "")]
     items = []
-    for anc, _level in chain:
-        try:
-            name = figures.entity(anc)["name"]
-        except figures.UnknownUnit:
-            name = anc
+    for anc, _level, name in figures.lineage(code):
         if anc == code:
             items.append(html.Li(name, className="breadcrumb-item active", **{"aria-current": "page"}))
         else:
