@@ -7,6 +7,8 @@ bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
 def register(server: Flask) -> None:
+    # Vietnamese stays readable in every JSON answer ("Không có chỉ tiêu", not "Kh\u00f4ng…").
+    server.json.ensure_ascii = False
     if "api_v1" not in server.blueprints:
         server.register_blueprint(bp)
 

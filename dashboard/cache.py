@@ -8,6 +8,7 @@ lets several gunicorn workers share results.
 from __future__ import annotations
 
 import hashlib
+import logging
 from functools import wraps
 from typing import Any, Callable
 
@@ -17,6 +18,7 @@ from flask_caching import Cache
 from .config import Settings, load_settings
 
 _cache: Cache | None = None
+log = logging.getLogger(__name__)
 
 
 def cache_config(settings: Settings) -> dict[str, Any]:
@@ -42,6 +44,13 @@ def init_cache(server: Flask, settings: Settings) -> Cache:
     return _cache
 
 
+def backend():
+    """The cache backend itself, reached through the app it was built for: flask-caching's
+    proxies look in whatever app context is current, which may be another Flask app."""
+    cache = get_cache()
+    return cache.app.extensions["cache"][cache]
+
+
 def get_cache() -> Cache:
     """The configured cache; outside the web app (CLI, tests) a private one on a bare Flask app."""
     global _cache
@@ -51,7 +60,7 @@ def get_cache() -> Cache:
 
 
 def clear() -> None:
-    get_cache().clear()
+    backend().clear()
 
 
 _MISSING = object()
@@ -69,12 +78,19 @@ def memoized(version: Callable[[], int], name: str | None = None) -> Callable:
         def wrapper(*args, **kwargs):
             raw = f"{key_name}|{version()}|{args!r}|{sorted(kwargs.items())!r}"
             key = hashlib.sha1(raw.encode("utf-8")).hexdigest()
-            backend = get_cache()
-            hit = backend.get(key)
+            store = backend()
+            try:
+                hit = store.get(key)
+            except Exception as exc:  # noqa: BLE001 - a cache outage must not take pages down
+                log.warning("cache unavailable (%s): computing %s directly", exc.__class__.__name__, key_name)
+                return fn(*args, **kwargs)
             if hit is not None:
                 return hit[0]
             result = fn(*args, **kwargs)
-            backend.set(key, (result,))
+            try:
+                store.set(key, (result,))
+            except Exception as exc:  # noqa: BLE001
+                log.warning("cache unavailable (%s): %s not stored", exc.__class__.__name__, key_name)
             return result
 
         wrapper.uncached = fn  # type: ignore[attr-defined]

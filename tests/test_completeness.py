@@ -112,3 +112,16 @@ def test_only_units_valid_in_the_period_are_expected(world, client):
     # Beneath zone 001: BV1, TYT4 (commune 00004) and TYT5 (00005); TYT5 never reports.
     assert (zone["expected"], zone["reported"], zone["code"]) == (3, 2, "001")
     assert zone["missing"][0]["entities"] == [{"code": "TYT5", "name": "Trạm Y tế Năm"}]
+
+
+def test_completeness_errors_keep_vietnamese_readable(demo_db):
+    from flask import Flask
+
+    from dashboard import api
+
+    server = Flask("t")
+    api.register(server)
+    answer = server.test_client().get("/api/v1/completeness?indicator=zz")
+    assert answer.status_code == 400
+    body = answer.get_data(as_text=True)
+    assert "Không có chỉ tiêu" in body and "\\u" not in body

@@ -98,3 +98,18 @@ def test_two_gunicorn_workers_start_together_and_share_the_redis_cache(tmp_path,
             proc.wait(15)
     for key in set(client.keys("sytdash:*")) - before:
         client.delete(key)
+
+
+def test_a_redis_outage_falls_through_to_the_database(use_engine, monkeypatch):
+    """Redis down (nothing listens on the port): figures are still computed, never an error."""
+    from flask import Flask
+
+    from dashboard import cache, figures
+    from dashboard.config import load_settings
+    from tests.world import load_world
+
+    load_world(use_engine)
+    monkeypatch.setattr(cache, "_cache", None)
+    cache.init_cache(Flask("redis-down"), load_settings({"CACHE_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}))
+    table = figures.figures("stockind", "2025-09", "commune").set_index("code")
+    assert table.loc["00004", "value"] == pytest.approx(70.0)
