@@ -12,6 +12,7 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
 from dashboard import cache, figures
 from dashboard.database import make_engine, upgrade
@@ -51,7 +52,9 @@ def _pg_engine_in_new_schema():
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    # The schema rides in the URL (not connect_args), so commands given engine.url reach it too.
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
     return engine, admin, schema
 
 

@@ -92,8 +92,6 @@ def test_briefing_for_one_zone(demo_db, tmp_path):
 
 @pytest.mark.parametrize("args,word", [(["--period", "2026-13"], "--period"), (["--period", "2026-10", "--unit", "nope"], "--unit")])
 def test_bad_arguments_are_named(demo_engine, tmp_path, args, word):
-    if demo_engine.dialect.name != "sqlite":
-        pytest.skip("the command is given a URL; the PostgreSQL test schema lives in connect_args")
     result = run_briefing([*args, "--out", str(tmp_path)], demo_engine)
     assert result.exit_code == 2
     assert word in result.output and "Traceback" not in result.output

@@ -188,8 +188,8 @@ def test_movers_within_a_zone_rank_its_communes(demo_db, demo_data):
 # --- against the export -------------------------------------------------------------------------
 
 def _export_rows(indicator, period, level):
-    exporter = pytest.importorskip(
-        "dashboard.exporter", reason="dashboard/exporter.py (the `dashboard export values` command) is not there yet")
+    from dashboard import exporter
+
     out = io.BytesIO()
     exporter.export_values(indicator, period, level, None, "csv", out)
     text = out.getvalue().decode("utf-8-sig")
@@ -218,11 +218,7 @@ def test_scorecard_matches_the_export(demo_db, indicator, period, level):
 
 
 def test_scorecard_matches_the_export_command(demo_db, tmp_path):
-    """`dashboard export values` itself (SQLite only: the command takes a URL, and the
-    PostgreSQL fixture lives in a schema chosen by search_path)."""
-    if demo_db.dialect.name != "sqlite":
-        pytest.skip("the CLI is exercised on the SQLite demo")
-    pytest.importorskip("dashboard.exporter", reason="dashboard/exporter.py is not there yet")
+    """`dashboard export values` itself, given the test database's URL."""
     from click.testing import CliRunner
 
     from dashboard.cli import main
@@ -234,8 +230,6 @@ def test_scorecard_matches_the_export_command(demo_db, tmp_path):
                                            "--period", "2026-10", "--level", "district", "--out", str(out)])
     finally:
         figures.set_engine(demo_db)
-    if result.exit_code == 2 and "No such command" in result.output:
-        pytest.skip("`dashboard export values` is not registered yet")
     assert result.exit_code == 0, result.output
     rows = {r["code"]: r for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))}
     cells = sc.cells("2026-10", "district", indicators=["hssk"]).set_index("code")
