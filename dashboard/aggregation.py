@@ -60,9 +60,10 @@ def expected_entities(conn: Connection, indicator: str, code: str) -> pd.DataFra
     return sql.fetch_df(conn, "expected_entities", indicator=indicator, code=code)
 
 
-def _valid_in(frame: pd.DataFrame, month: str) -> pd.Series:
-    return ((frame["valid_from"].isna() | (frame["valid_from"] <= month))
-            & (frame["valid_to"].isna() | (frame["valid_to"] >= month)))
+def valid_during(frame: pd.DataFrame, start: str, end: str) -> pd.Series:
+    """Entities valid at some month of start..end (validity kept as 'YYYY-MM', open ends NULL)."""
+    return ((frame["valid_from"].isna() | (frame["valid_from"] <= end))
+            & (frame["valid_to"].isna() | (frame["valid_to"] >= start)))
 
 
 def monthly_series(conn: Connection, indicator: str, code: str, start: str, end: str) -> pd.DataFrame:
@@ -80,7 +81,7 @@ def monthly_series(conn: Connection, indicator: str, code: str, start: str, end:
     frame["numerator"] = pd.to_numeric(frame["numerator"], errors="coerce").astype("float64")
     frame["denominator"] = pd.to_numeric(frame["denominator"], errors="coerce").astype("float64")
     frame["reported"] = frame["reported"].fillna(0).astype(int)
-    frame["expected"] = [int(_valid_in(expected, m).sum()) if not expected.empty else 0 for m in months]
+    frame["expected"] = [int(valid_during(expected, m, m).sum()) if not expected.empty else 0 for m in months]
     frame["value"] = rate(frame["numerator"], frame["denominator"]).to_numpy()
     frame["completeness"] = frame["reported"] / frame["expected"].where(frame["expected"] > 0)
     return frame[SERIES_COLUMNS]
@@ -91,8 +92,7 @@ def not_reported(conn: Connection, indicator: str, code: str, period: Period) ->
     expected = expected_entities(conn, indicator, code)
     if expected.empty:
         return []
-    valid = expected[(expected["valid_from"].isna() | (expected["valid_from"] <= period.end))
-                     & (expected["valid_to"].isna() | (expected["valid_to"] >= period.start))]
+    valid = expected[valid_during(expected, period.start, period.end)]
     reported = set(sql.fetch_df(conn, "reported_entities", indicator=indicator,
                                 start=period.start, end=period.end)["entity_code"].astype(str))
     return sorted(c for c in valid["entity_code"].astype(str) if c not in reported)

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd

@@ -16,7 +16,7 @@ from . import aggregation, progress, sql
 from .cache import memoized
 from .config import load_settings
 from .database import data_version, engine_for
-from .periods import Period, PeriodError, add_months, parse_period
+from .periods import Period, PeriodError, add_months, month_of, parse_period
 
 LEVELS = ("province", "district", "commune", "facility")
 PACE_WINDOW = 6
@@ -316,11 +316,8 @@ def units_at(level: str, parent: str | None, period: Period) -> pd.DataFrame:
         frame = frame.assign(level="facility")
     else:
         u = units()
-        vf = u["valid_from"].map(lambda d: None if pd.isna(d) else f"{d.year:04d}-{d.month:02d}"
-                                 if hasattr(d, "year") else str(d)[:7])
-        vt = u["valid_to"].map(lambda d: None if pd.isna(d) else f"{d.year:04d}-{d.month:02d}"
-                               if hasattr(d, "year") else str(d)[:7])
-        valid = (vf.isna() | (vf <= period.end)) & (vt.isna() | (vt >= period.start))
+        months = pd.DataFrame({"valid_from": u["valid_from"].map(month_of), "valid_to": u["valid_to"].map(month_of)})
+        valid = aggregation.valid_during(months, period.start, period.end)
         frame = u[(u["level"] == level) & valid][["code", "name", "parent_code", "level"]]
     if parent:
         tree = ancestry()
@@ -413,8 +410,8 @@ def headline(indicator_code: str, period_label: str, code: str) -> Headline:
     table = figures(indicator_code, period_label, level)
     row = table[table["code"] == code]
     row = row.iloc[0].to_dict() if not row.empty else {c: np.nan for c in FIGURE_COLUMNS} | {"code": code, "status": "no_data"}
-    spark = series(indicator_code, code, add_months(period.end, -11), period.end)
     longer = series(indicator_code, code, add_months(period.end, -23), period.end)
+    spark = longer.tail(12).reset_index(drop=True)  # the card's 12 months: no second query
     ind = indicator(indicator_code)
     target = resolve_target(indicator_code, code, period.end)
     obs = _observations(longer)

@@ -34,7 +34,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import sql, store
 from .i18n import t
-from .periods import month_index
 
 KINDS = ("units", "facilities", "indicators", "targets", "values")
 UNIT_LEVELS = store.UNIT_LEVELS

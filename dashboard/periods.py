@@ -59,6 +59,18 @@ def add_months(month: str, n: int) -> str:
     return month_from_index(month_index(month) + int(n))
 
 
+def month_of(value) -> str | None:
+    """The 'YYYY-MM' of a date, timestamp or ISO text; None for a missing value (open validity)."""
+    try:
+        if value is None or value != value:  # NaN and NaT are unequal to themselves
+            return None
+    except TypeError:  # pd.NA refuses to be a truth value: it is missing too
+        return None
+    if hasattr(value, "year") and hasattr(value, "month"):
+        return f"{value.year:04d}-{value.month:02d}"
+    return str(value)[:7]
+
+
 def month_range(start: str, end: str) -> list[str]:
     return [month_from_index(i) for i in range(month_index(start), month_index(end) + 1)]
 

@@ -7,7 +7,7 @@ import hashlib
 import os
 import unicodedata
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from typing import Iterator
 
 import pandas as pd
@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, text
 
 from .catalog import builtin_indicators
 from .database import bump_data_version
+from .periods import month_of
 
 UNIT_LEVELS = ("province", "district", "commune")
 FACILITY_TYPES = ("hospital", "health_centre", "station", "other")
@@ -141,14 +142,6 @@ def upsert_facilities(conn: Connection, facilities: pd.DataFrame) -> tuple[int, 
     return added, len(rows) - added
 
 
-def _month(value) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-        return None
-    if isinstance(value, (date, datetime, pd.Timestamp)):
-        return f"{value.year:04d}-{value.month:02d}"
-    return str(value)[:7]
-
-
 def rebuild_hierarchy(conn: Connection) -> int:
     """Recompute entity_ancestors (each unit and facility with all its ancestors, itself
     included) from units and facilities. The hierarchy is data: call after any change."""
@@ -156,7 +149,7 @@ def rebuild_hierarchy(conn: Connection) -> int:
     facilities = pd.read_sql(text("SELECT code, type, unit_code FROM facilities"), conn)
     parent = dict(zip(units["code"].astype(str), units["parent_code"]))
     level = dict(zip(units["code"].astype(str), units["level"]))
-    validity = {str(r.code): (_month(r.valid_from), _month(r.valid_to)) for r in units.itertuples()}
+    validity = {str(r.code): (month_of(r.valid_from), month_of(r.valid_to)) for r in units.itertuples()}
 
     def chain(code: str) -> list[str]:
         out, seen = [], set()

@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import dash
-import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
 from . import figures
 from .bootstrap import prepare_database

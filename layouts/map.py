@@ -197,7 +197,6 @@ def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> dash_table
     lang = state.lang
     decimals = 1 if pd.isna(ind.get("decimals")) else int(ind["decimals"])
     pct = "\u00a0%" if lang == "vi" else "%"
-    unit = ind.get(f"unit_{lang}") or ind.get("unit_vi") or ""
     rows = []
     for r in frame.to_dict("records"):
         status = maps.row_status(r)

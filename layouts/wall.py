@@ -38,7 +38,6 @@ import logging
 import time
 
 import dash
-import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 

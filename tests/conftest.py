@@ -11,12 +11,11 @@ import os
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from dashboard import cache, figures
 from dashboard.database import make_engine, upgrade
-from dashboard import store
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -101,7 +100,7 @@ def demo_data():
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_engine(request, tmp_path_factory, demo_data):
     """A database of each kind holding the demo province (loaded once per session)."""
-    from dashboard.bootstrap import load_demo_province, prepare_database
+    from dashboard.bootstrap import prepare_database
 
     if request.param == "sqlite":
         engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")

@@ -8,7 +8,7 @@ import pytest
 
 from dashboard import aggregation, figures
 from dashboard.periods import PeriodError, parse_period
-from tests.world import FACILITIES, UNITS, VALUES, load_world
+from tests.world import VALUES, load_world
 
 # Written out by hand (not read from the database): each reporting entity's commune, zone, province.
 COMMUNE_OF = {"00004": "00004", "00005": "00005", "00006": "00006", "00007": "00007", "00008": "00008",

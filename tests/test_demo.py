@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import time
 import unicodedata
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -233,7 +232,7 @@ def test_population(data):
 
 
 def test_missing_rows(data):
-    v, f, u = data.values, data.facilities, data.units
+    v = data.values
     n_months = len(_months("2023-01", "2026-10"))
     sizes = {"emr": 45, "cashless": 45, "hssk": 114, "tthc_online": 1, "tyt_software": 114,
              "eprescription": 159, "telehealth": 18, "work_online": 1}

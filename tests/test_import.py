@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from datetime import date, datetime
+from datetime import datetime
 
 import pandas as pd
 import pytest
