@@ -57,10 +57,33 @@ def _alembic_config(conn: Connection) -> Config:
     return cfg
 
 
+class MigrationError(RuntimeError):
+    pass
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Create or upgrade the schema (Alembic), the same migrations on SQLite and PostgreSQL."""
-    with engine.begin() as conn:
-        command.upgrade(_alembic_config(conn), revision)
+    """Create or upgrade the schema (Alembic), the same migrations on SQLite and PostgreSQL.
+
+    SQLite alters a table by rebuilding it, and dropping the old copy of a table that others
+    refer to trips foreign-key enforcement. SQLite only lets that be switched off outside a
+    transaction, so it is switched off here, before the migration's transaction, and the keys
+    are checked before committing (the procedure SQLite's documentation gives for schema changes)."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                command.upgrade(_alembic_config(conn), revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise MigrationError(f"foreign keys broken by the migration: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+                conn.commit()
 
 
 def current_revision(engine: Engine) -> str | None:
