@@ -39,7 +39,8 @@ Statuses (see :data:`STATUSES`)
     3. Deadline passed (``deadline < as_of``'s month, flag
        ``'deadline_passed'``): ``achieved`` if the value at the deadline
        (latest usable observation at or before the deadline) met the target,
-       or if the current value meets it now; otherwise ``off_track``.
+       or if the current value meets it now; otherwise ``overdue`` ("Quá hạn –
+       chưa đạt": the deadline is gone, so it is no longer a matter of pace).
     4. Otherwise ``achieved`` if the current value meets the target.
     5. Otherwise, with an actual pace, project linearly to the deadline
        (``projected_value = value + actual_pace * months_left``) and let
@@ -132,12 +133,14 @@ STATUSES: tuple[str, ...] = (
     "on_track",
     "at_risk",
     "off_track",
+    "overdue",
     "no_data",
     "no_target",
 )
 """Every status :func:`evaluate` can return."""
 
 STATUS_ORDER: tuple[str, ...] = (
+    "overdue",
     "off_track",
     "at_risk",
     "no_data",
@@ -423,7 +426,7 @@ def evaluate(
             deadline_value is not None
             and sign * (t_value - deadline_value) <= EPSILON_POINTS
         )
-        status = "achieved" if (met_at_deadline or met_now) else "off_track"
+        status = "achieved" if (met_at_deadline or met_now) else "overdue"
     elif met_now:
         status = "achieved"
     elif projected_value is not None:

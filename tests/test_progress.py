@@ -66,15 +66,15 @@ def test_month_index_rejects_malformed(bad):
 def test_constants():
     assert AT_RISK_MARGIN_POINTS == 5.0
     assert PACE_WINDOW_MONTHS == 6
-    assert STATUSES == ("achieved", "on_track", "at_risk", "off_track", "no_data", "no_target")
-    assert STATUS_ORDER == ("off_track", "at_risk", "no_data", "on_track", "achieved", "no_target")
+    assert STATUSES == ("achieved", "on_track", "at_risk", "off_track", "overdue", "no_data", "no_target")
+    assert STATUS_ORDER == ("overdue", "off_track", "at_risk", "no_data", "on_track", "achieved", "no_target")
     assert set(FLAGS) == {"zero_denominator", "over_100", "negative_value", "single_point", "deadline_passed"}
 
 
 def test_status_sort_worst_first():
-    mixed = ["achieved", "no_target", "on_track", "no_data", "off_track", "at_risk"]
+    mixed = ["achieved", "no_target", "on_track", "no_data", "off_track", "at_risk", "overdue"]
     assert sorted(mixed, key=status_sort_key) == [
-        "off_track", "at_risk", "no_data", "on_track", "achieved", "no_target",
+        "overdue", "off_track", "at_risk", "no_data", "on_track", "achieved", "no_target",
     ]
 
 
@@ -426,12 +426,12 @@ def test_deadline_passed_missed_then_met_now():
 
 
 def test_deadline_passed_missed_and_still_missed():
-    # 2024-12 at 85 %, 2025-02 at 87 %, target 90 -> off_track. Even though 87 is
-    # within the 5-point margin, a passed deadline never gives at_risk.
+    # 2024-12 at 85 %, 2025-02 at 87 %, target 90 -> overdue ("Quá hạn – chưa đạt"). Even
+    # though 87 is within the 5-point margin, a passed deadline never gives at_risk.
     # Pace (87 - 85) / 2 = 1; 90 reached after ceil(3 / 1) = 3 months: 2025-05.
     series = [obs("2024-12", 850), obs("2025-02", 870)]
     p = evaluate(series, Target(90, "2024-12"), "2025-03")
-    assert p.status == "off_track"
+    assert p.status == "overdue"
     assert p.flags == ("deadline_passed",)
     assert p.months_left == 0
     assert p.needed_pace is None
@@ -522,10 +522,10 @@ def test_lower_is_better_deadline_passed():
     series = [obs("2024-12", 40), obs("2025-02", 60)]
     p = evaluate(series, Target(5, "2024-12"), "2025-03", higher_is_better=False)
     assert p.status == "achieved"
-    # 2024-12 at 7 %, now 6 % -> missed and still above -> off_track.
+    # 2024-12 at 7 %, now 6 % -> missed and still above -> overdue.
     series = [obs("2024-12", 70), obs("2025-02", 60)]
     p = evaluate(series, Target(5, "2024-12"), "2025-03", higher_is_better=False)
-    assert p.status == "off_track"
+    assert p.status == "overdue"
     # 2024-12 at 7 %, now 3 % -> met now -> achieved.
     series = [obs("2024-12", 70), obs("2025-02", 30)]
     p = evaluate(series, Target(5, "2024-12"), "2025-03", higher_is_better=False)
