@@ -1,43 +1,25 @@
-"""The payloads of the JSON API's catalogue and figures endpoints (routes in dashboard/api.py).
+"""The payloads of the JSON API (routes in dashboard/api.py).
 
-Pure functions of the request parameters: each returns ``(payload, http_status)``. Figures
-come from ``dashboard.figures.figures()``, the frame the map, the table and
-``dashboard export values`` use, with the same column names, so every consumer agrees to the
-last digit. NaN becomes null; bad parameters give 400 with a bilingual message that names
-the parameter.
+Each builder takes the :class:`~dashboard.request.Request` the route read (views
+``api.indicators``, ``api.units``, ``api.values``, ``api.completeness``) and returns
+``(payload, http_status)``. Figure rows are ``dashboard.table``'s: the same columns, rounding and
+words as the CSV and XLSX downloads. A request with problems answers 400 (403 for a unit outside
+the user's scope) with one bilingual shape: ``{"error", "parameter", "message": {"vi", "en"}}``.
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from . import figures
+from . import figures, hierarchy, table
 from .i18n import t
-from .periods import PeriodError
+from .request import Request
 
 log = logging.getLogger(__name__)
-
-LEVELS = ("province", "district", "commune", "facility")
-ORDER = {"province": 0, "district": 1, "commune": 2, "facility": 3}
-ROW_KEYS = ("code", "name", "numerator", "denominator", "value", "target", "status", "reported", "expected",
-            "completeness", "deadline", "gap_points", "last_month")
-
-
-class BadParameter(ValueError):
-    def __init__(self, parameter: str, key: str, **values):
-        self.parameter = parameter
-        self.vi = t(key, "vi", **values)
-        self.en = t(key, "en", **values)
-        super().__init__(f"{self.vi} / {self.en}")
-
-
-def error_payload(exc: BadParameter) -> dict:
-    return {"error": str(exc), "parameter": exc.parameter, "message": {"vi": exc.vi, "en": exc.en}}
 
 
 def clean(value: Any) -> Any:
@@ -57,51 +39,15 @@ def clean(value: Any) -> Any:
     return value
 
 
-def dumps(payload: Any) -> str:
-    """UTF-8 JSON with Vietnamese readable (no \\u escapes) and no NaN."""
-    return json.dumps(payload, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+def error_payload(req: Request) -> dict:
+    worst = max(req.problems, key=lambda p: p.status)
+    return worst.payload()
 
 
-def _arg(args, name: str) -> str | None:
-    value = args.get(name)
-    if value is None:
-        return None
-    value = str(value).strip()
-    return value or None
-
-
-def _level(args, default: str | None) -> str | None:
-    level = _arg(args, "level") or default
-    if level is not None and level not in LEVELS:
-        raise BadParameter("level", "api_bad_level", value=level[:40], allowed=", ".join(LEVELS))
-    return level
-
-
-def _unit(code: str | None, parameter: str = "parent") -> dict | None:
-    if code is None:
-        return None
-    try:
-        return figures.entity(code)
-    except figures.UnknownUnit:
-        raise BadParameter(parameter, "api_bad_unit", value=code[:40]) from None
-
-
-def _indicator(args) -> str:
-    code = _arg(args, "indicator")
-    if code is None:
-        raise BadParameter("indicator", "api_missing_indicator")
-    try:
-        figures.indicator(code)
-    except figures.UnknownIndicator:
-        known = ", ".join(figures.indicators()["code"])
-        raise BadParameter("indicator", "api_bad_indicator", value=code[:40], known=known) from None
-    return code
-
-
-def indicators_payload(args) -> tuple[dict, int]:
-    table = figures.indicators().sort_values("sort_order")
+def indicators_payload(req: Request) -> tuple[dict, int]:
+    table_ = figures.indicators().sort_values("sort_order")
     out = []
-    for row in table.to_dict("records"):
+    for row in table_.to_dict("records"):
         out.append({
             "code": row["code"], "name_vi": row["name_vi"], "name_en": row["name_en"],
             "short_vi": clean(row.get("short_vi")), "short_en": clean(row.get("short_en")),
@@ -116,13 +62,12 @@ def indicators_payload(args) -> tuple[dict, int]:
     return {"indicators": out, "demo": figures.is_demo()}, 200
 
 
-def units_payload(args) -> tuple[dict, int]:
-    level = _level(args, None)
-    parent_code = _arg(args, "parent")
-    _unit(parent_code)
-    if level == "facility":
+def units_payload(req: Request) -> tuple[dict, int]:
+    """Units (or facilities) of `level` beneath `unit` at any depth; every unit without `level`."""
+    level, parent = req.level, req.unit
+    if level == hierarchy.FACILITY:
         fac = figures.facilities()
-        frame = pd.DataFrame({"code": fac["code"], "name": fac["name"], "level": "facility",
+        frame = pd.DataFrame({"code": fac["code"], "name": fac["name"], "level": hierarchy.FACILITY,
                               "parent_code": fac["unit_code"], "type": fac["type"], "lat": fac["lat"],
                               "lon": fac["lon"]})
     else:
@@ -130,60 +75,54 @@ def units_payload(args) -> tuple[dict, int]:
         frame = u[["code", "name", "level", "parent_code", "valid_from", "valid_to"]]
         if level:
             frame = frame[frame["level"] == level]
-        frame = frame.assign(_order=frame["level"].map(ORDER)).sort_values(["_order", "code"]).drop(columns="_order")
-    if parent_code:
+        frame = frame.assign(_order=frame["level"].map(hierarchy.depth)).sort_values(["_order", "code"])
+        frame = frame.drop(columns="_order")
+    if parent:
         tree = figures.ancestry()
         inside = [c for c in frame["code"]
-                  if c != parent_code and any(a == parent_code for a, _ in tree.get(str(c), ()))]
+                  if c != parent and any(a == parent for a, _ in tree.get(str(c), ()))]
         frame = frame[frame["code"].isin(inside)]
+    if req.scope is not None:
+        frame = frame[[req.scope.allows(str(c)) for c in frame["code"]]]
     rows = [{k: clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
-    return {"level": level, "parent": parent_code, "units": rows}, 200
+    return {"level": level, "unit": parent, "units": rows}, 200
 
 
-def values_payload(args) -> tuple[dict, int]:
-    """{"indicator", "period", "level", "parent", "as_of", "rows": [...]} from figures.figures()."""
-    indicator = _indicator(args)
-    level = _level(args, "district")
-    raw_period = _arg(args, "period")
+def values_payload(req: Request) -> tuple[dict, int]:
+    """{"indicator", "period", "level", "unit", "as_of", "data_until", "demo", "columns", "rows"}:
+    the figure rows of dashboard.table, the same as /export/data.csv?indicator=…"""
+    if req.period is None:
+        return {"indicator": req.indicator, "period": None, "level": req.level, "unit": req.unit,
+                "as_of": None, "data_until": None, "demo": figures.is_demo(), "columns": list(table.KEYS),
+                "rows": []}, 200
+    top = figures.entity(req.unit)["level"] == hierarchy.root_level() if req.unit else True
+    rows_req = req.with_(unit=None if top else req.unit)
+    shown = table.shown(table.figure_rows(rows_req), req.lang)
+    as_of = figures.effective_period(req.period, req.indicator).end
+    return {"indicator": req.indicator, "period": req.period_label, "level": req.level, "unit": req.unit,
+            "as_of": as_of, "data_until": figures.latest_month(req.indicator), "demo": figures.is_demo(),
+            "columns": list(table.KEYS), "rows": table.to_json(shown)}, 200
+
+
+def completeness_payload(req: Request) -> tuple[dict, int]:
+    """How many of the entities expected to report the indicator beneath the unit reported in the
+    period, and which did not, grouped by zone."""
+    from . import scorecard
+
+    if req.period is None:
+        return {"error": t("api_no_data", "vi", indicator=req.indicator) + " / "
+                + t("api_no_data", "en", indicator=req.indicator)}, 404
+    return scorecard.completeness(req.indicator, req.period_label, req.unit), 200
+
+
+def answer(builder: Callable[[Request], tuple[dict, int]], req: Request) -> tuple[str, int]:
+    """(JSON text, status) for one endpoint: problems 400/403, anything else 500, all bilingual."""
+    if req.problems:
+        return table.dumps(error_payload(req)), req.status()
     try:
-        period = figures.resolve_period(raw_period, indicator)
-    except PeriodError:
-        if raw_period is None:
-            raise BadParameter("period", "api_no_data", indicator=indicator) from None
-        raise BadParameter("period", "api_bad_period", value=raw_period[:40]) from None
-    parent_code = _arg(args, "parent")
-    root = figures.root_code()
-    if level == "province":
-        if parent_code and parent_code != root:
-            raise BadParameter("parent", "api_parent_not_above", parent=parent_code[:40], level=level)
-        parent_code = None
-    else:
-        parent = _unit(parent_code or root)
-        if ORDER.get(parent["level"], 9) >= ORDER[level]:
-            raise BadParameter("parent", "api_parent_not_above", parent=parent["code"], level=level)
-        parent_code = parent_code or root
-    frame = figures.figures(indicator, period.label, level, parent_code)
-    as_of = figures.effective_period(period, indicator).end
-    rows = []
-    for r in frame.to_dict("records"):
-        row = {k: clean(r.get(k)) for k in ROW_KEYS}
-        row["code"] = str(r["code"])
-        row["reported"] = int(r.get("reported") or 0)
-        row["expected"] = int(r.get("expected") or 0)
-        rows.append(row)
-    return {"indicator": indicator, "period": period.label, "level": level, "parent": parent_code,
-            "as_of": as_of, "data_until": figures.latest_month(indicator), "demo": figures.is_demo(),
-            "rows": rows}, 200
-
-
-def answer(builder, args) -> tuple[str, int]:
-    """(JSON text, status) for one endpoint; bad parameters 400, anything else 500, both bilingual."""
-    try:
-        payload, status = builder(args)
-    except BadParameter as exc:
-        payload, status = error_payload(exc), 400
+        payload, status = builder(req)
     except Exception:  # noqa: BLE001 - the operations centre gets JSON, never an HTML traceback
         log.exception("API %s failed", getattr(builder, "__name__", builder))
         vi, en = t("api_error", "vi"), t("api_error", "en")
         payload, status = {"error": f"{vi} / {en}", "message": {"vi": vi, "en": en}}, 500
-    return dumps(payload), status
+    return table.dumps(payload), status

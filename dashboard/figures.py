@@ -13,12 +13,12 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from . import aggregation, progress, sql
+from .hierarchy import FACILITY
 from .cache import memoized
 from .config import load_settings
 from .database import data_version, engine_for
 from .periods import Period, PeriodError, add_months, month_of, parse_period
 
-LEVELS = ("province", "district", "commune", "facility")
 PACE_WINDOW = 6
 
 _engine: Engine | None = None
@@ -100,6 +100,15 @@ def name_of_indicator(code: str, lang: str, short: bool = False) -> str:
 
 
 @_cached
+def levels() -> list:
+    from .hierarchy import Level
+
+    with engine().connect() as conn:
+        return [Level(code=r["code"], depth=int(r["depth"]), name_vi=r["name_vi"], name_en=r["name_en"])
+                for r in sql.fetch_rows(conn, "levels")]
+
+
+@_cached
 def units() -> pd.DataFrame:
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "units")
@@ -158,14 +167,17 @@ def entity(code: str) -> dict:
     f = facilities()
     if code in f.index:
         row = f.loc[code].to_dict()
-        return {**row, "level": "facility", "parent_code": row["unit_code"]}
+        return {**row, "level": FACILITY, "parent_code": row["unit_code"]}
     raise UnknownUnit(f"Không có đơn vị {code!r} / unknown unit or facility {code!r}")
 
 
 def root_code() -> str:
-    """The province: the unit without a parent that is valid today (the newest if several)."""
+    """The top of the hierarchy (the province, or the country): the unit of the top level
+    without a parent that is valid today (the first by code if several)."""
+    from .hierarchy import root_level
+
     u = units()
-    roots = u[(u["level"] == "province") & u["parent_code"].isna()]
+    roots = u[(u["level"] == root_level()) & u["parent_code"].isna()]
     if roots.empty:
         raise UnknownUnit("Chưa có đơn vị hành chính nào / no units loaded")
     current = roots[roots["valid_to"].isna()]
@@ -311,9 +323,9 @@ def period_observations(history: list[progress.Observation], as_of: str, numerat
 
 def units_at(level: str, parent: str | None, period: Period) -> pd.DataFrame:
     """The units (or facilities) of `level` beneath `parent`, valid at some point of `period`."""
-    if level == "facility":
+    if level == FACILITY:
         frame = facilities()[["code", "name", "unit_code"]].rename(columns={"unit_code": "parent_code"})
-        frame = frame.assign(level="facility")
+        frame = frame.assign(level=FACILITY)
     else:
         u = units()
         months = pd.DataFrame({"valid_from": u["valid_from"].map(month_of), "valid_to": u["valid_to"].map(month_of)})
@@ -337,7 +349,9 @@ def figures(indicator_code: str, period_label: str, level: str, parent: str | No
     """Every unit of `level` under `parent` for one indicator and period: the sums, the value,
     the target that applies, progress against it and reporting completeness. Units where
     nobody reported keep NaN figures and the status 'no_data'."""
-    if level not in LEVELS:
+    from .hierarchy import is_level
+
+    if not is_level(level):
         raise ValueError(f"Cấp không hợp lệ {level!r} / invalid level {level!r}")
     ind = indicator(indicator_code)
     period = effective_period(parse_period(period_label), indicator_code)

@@ -9,6 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_decimal
 
+from .progress import EPSILON_POINTS
+
 NBSP = "\u00a0"
 _LOCALES = {"vi": "vi_VN", "en": "en_US"}
 
@@ -70,3 +72,50 @@ def month(month_str: str | None, missing: str = "—") -> str:
     if not month_str:
         return missing
     return f"{month_str[5:7]}/{month_str[:4]}"
+
+
+def decimals_of(indicator: dict) -> int:
+    """The indicator's decimals (0 included); 1 when it does not say."""
+    raw = as_number((indicator or {}).get("decimals"))
+    return 1 if raw is None else max(0, min(6, int(raw)))
+
+
+def value(value, indicator: dict, lang: str = "vi", missing: str = "—", target=None,
+          decimals: int | None = None) -> str:
+    """An indicator's value as every view shows it: its decimals and its display unit
+    ('%' gives '85,3 %'; another unit gives '1.234 người').
+
+    With `target`, rounding never hides a miss: when the value falls short of the target but
+    would be written exactly like it (94,99 % against 95 %), more decimals are shown until they
+    differ."""
+    number_value = as_number(value)
+    if number_value is None:
+        return missing
+    places = shown_decimals(number_value, target, indicator) if decimals is None else decimals
+    unit = (indicator or {}).get("display_unit") or "%"
+    if unit == "%":
+        return percent(number_value, places, lang)
+    return f"{number(number_value, places, lang)}{NBSP}{unit}"
+
+
+def shown_decimals(value, target, indicator: dict) -> int:
+    """The decimals a value is shown with: the indicator's, and more while rounding would write a
+    value short of its target (a miss) exactly like the target."""
+    places = decimals_of(indicator)
+    v, goal = as_number(value), as_number(target)
+    if v is None or goal is None:
+        return places
+    higher = bool((indicator or {}).get("higher_is_better", True))
+    short = (goal - v) if higher else (v - goal)
+    if short > EPSILON_POINTS:  # the progress rules' own tolerance: "short" means what the status means
+        while places < 4 and number(v, places) == number(goal, places):
+            places += 1
+    return places
+
+
+def target_value(target, indicator: dict, lang: str = "vi", missing: str = "—") -> str:
+    """A target as written in a plan: '95 %', '90,5 %' (whole targets without decimals)."""
+    goal = as_number(target)
+    if goal is None:
+        return missing
+    return value(goal, indicator, lang, decimals=0 if goal.is_integer() else decimals_of(indicator))

@@ -24,13 +24,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import figures
+from . import figures, hierarchy, theme
 from . import formatting as fmt
 from .formatting import as_number
 from .i18n import lang_or_default, t
 from .periods import parse_period, period_label
 from . import wording
-from .wording import amount, reporter_word
+from .wording import amount, reporter_word, row_status, status_word
 
 ROOT = Path(__file__).resolve().parent.parent
 TOPOJSON_DIR = ROOT / "assets" / "topojson"
@@ -43,47 +43,13 @@ if pio.defaults.topojson is None:
     pio.defaults.topojson = TOPOJSON_URL
 
 COLOURINGS = ("status", "scale")
-MAP_LEVELS = ("province", "district", "commune")
-#: Legend order of the status colouring; "not_applicable" = the unit is not expected to
-#: report this indicator at all (e.g. a province-only indicator shown by zone).
-STATUS_ORDER = ("achieved", "on_track", "at_risk", "off_track", "no_target", "no_data", "not_applicable")
-NOT_APPLICABLE_COLOR = "#eef1f4"
-FONT = "Be Vietnam Pro, Noto Sans, DejaVu Sans, sans-serif"
-# Diverging scale around the target, colour-blind safe (ColorBrewer BrBG): browns short of
-# the target, blue-greens beyond it.
-_SHORT = ("#8c510a", "#d8b365", "#f6e8c3")
-_BEYOND = ("#c7eae5", "#5ab4ac", "#01665e")
-_NO_TARGET_SCALE = [[0.0, "#deebf7"], [0.5, "#6baed6"], [1.0, "#08519c"]]
+FONT = theme.FONT
+_SHORT, _BEYOND, _NO_TARGET_SCALE = theme.SCALE_SHORT, theme.SCALE_BEYOND, theme.SCALE_NO_TARGET
 FACILITY_SYMBOLS = {"hospital": "square", "health_centre": "diamond", "station": "circle", "other": "triangle-up"}
 
 
-def _status_colors() -> dict[str, str]:
-    from layouts.common import STATUS_COLORS  # the one palette of the product
-
-    return {**STATUS_COLORS, "not_applicable": NOT_APPLICABLE_COLOR}
-
-
-def value_text(value, indicator: dict, lang: str) -> str:
-    decimals = indicator.get("decimals")
-    decimals = 1 if decimals is None or pd.isna(decimals) else int(decimals)
-    if (indicator.get("display_unit") or "%") == "%":
-        return fmt.percent(value, decimals, lang)
-    return fmt.number(value, decimals, lang)
-
-
-def row_status(row: dict) -> str:
-    """The status to draw: figures' status, or not_applicable where nobody is expected to report."""
-    expected = as_number(row.get("expected"))
-    if expected is not None and expected == 0:
-        return "not_applicable"
-    status = row.get("status")
-    return status if isinstance(status, str) and status else "no_data"
-
-
-def status_word(status: str, lang: str) -> str:
-    if status == "not_applicable":
-        return t("map_status_not_applicable", lang)
-    return t(f"status_{status}", lang)
+def value_text(value, indicator: dict, lang: str, target=None) -> str:
+    return fmt.value(value, indicator, lang, target=target)
 
 
 def completeness_text(row: dict, indicator: dict, lang: str) -> str:
@@ -122,7 +88,8 @@ def hover_text(row: dict, indicator: dict, lang: str) -> str:
     elif as_number(row.get("value")) is None:
         lines.append(t("map_hover_value", lang, value=status_word("no_data", lang)))
     else:
-        lines.append(t("map_hover_value", lang, value=value_text(row.get("value"), indicator, lang)))
+        lines.append(t("map_hover_value", lang, value=value_text(row.get("value"), indicator, lang,
+                                                                  target=row.get("target"))))
         lines.append(t("map_hover_ratio", lang, numerator=amount(row.get("numerator"), indicator, lang),
                        denominator=amount(row.get("denominator"), indicator, lang), unit=unit).strip())
     target = as_number(row.get("target"))
@@ -243,12 +210,10 @@ def _ticks(lo: float, hi: float, target: float | None, indicator: dict, lang: st
         vals = [v for v in vals if 0 <= v <= 100]
     if target is not None:
         vals = [v for v in vals if abs(v - target) > 0.06 * (hi - lo)]
-    texts = [value_text(v, {**indicator, "decimals": 0 if float(v).is_integer() else 1}, lang) for v in vals]
+    texts = [fmt.target_value(v, indicator, lang) for v in vals]
     if target is not None:
-        decimals = 0 if float(target).is_integer() else 1
         vals.append(target)
-        texts.append("<b>" + t("map_target_tick", lang,
-                               value=value_text(target, {**indicator, "decimals": decimals}, lang)) + "</b>")
+        texts.append("<b>" + t("map_target_tick", lang, value=fmt.target_value(target, indicator, lang)) + "</b>")
     return [float(v) for v in vals], texts
 
 
@@ -272,7 +237,7 @@ def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: 
     expected, parent code) adds markers; `drill_level` is put in customdata for clicks."""
     lang = lang_or_default(lang)
     colouring = colouring if colouring in COLOURINGS else "status"
-    colors = _status_colors()
+    colors = theme.STATUS_COLORS
     features_by_id = {str(f.get("id")): f for f in boundaries_geojson.get("features", [])}
     rows = frame.to_dict("records") if frame is not None else []
     for row in rows:
@@ -298,12 +263,12 @@ def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: 
             hoverlabel={"font": {"family": FONT}}, **extra)
 
     if colouring == "status":
-        for status in STATUS_ORDER:
+        for status in theme.STATUS_ORDER:
             subset = [r for r in drawn if r["_status"] == status]
             if not subset:
                 continue
-            c = colors.get(status, "#57606a")
-            fig.add_trace(trace(subset, f"{status_word(status, lang)} ({len(subset)})", [1] * len(subset),
+            c = theme.status_color(status)
+            fig.add_trace(trace(subset, legend_name(status, len(subset), lang), [1] * len(subset),
                                 [[0, c], [1, c]], zmin=0, zmax=1, showscale=False, showlegend=True,
                                 legendgroup=status))
     else:
@@ -323,7 +288,7 @@ def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: 
             subset = [r for r in drawn if r["_status"] == status]
             if subset:
                 c = colors[status]
-                fig.add_trace(trace(subset, f"{status_word(status, lang)} ({len(subset)})", [1] * len(subset),
+                fig.add_trace(trace(subset, legend_name(status, len(subset), lang), [1] * len(subset),
                                     [[0, c], [1, c]], zmin=0, zmax=1, showscale=False, showlegend=True,
                                     legendgroup=status))
 
@@ -364,6 +329,11 @@ def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: 
     return fig
 
 
+def legend_name(status: str, count: int, lang: str) -> str:
+    """A legend entry carries the status's icon beside its colour (colour is never alone)."""
+    return f"{theme.status_icon(status)} {status_word(status, lang)} ({count})"
+
+
 def figures_short_name(indicator: dict, lang: str) -> str:
     name = indicator.get(f"short_{lang}") or indicator.get(f"name_{lang}") or indicator.get("name_vi") or ""
     unit = indicator.get("display_unit") or "%"
@@ -378,7 +348,7 @@ def _add_facilities(fig: go.Figure, facilities: pd.DataFrame, indicator: dict, l
         for r in records:
             expected = as_number(r.get("expected")) or 0
             status = row_status(r) if expected else "not_applicable"
-            fill.append(colors.get(status, "#57606a") if expected else "#ffffff")
+            fill.append(theme.status_color(status) if expected else "#ffffff")
             lines = [f"<b>{r.get('name')}</b>"]
             if expected:
                 lines.append(t("map_hover_value", lang, value=value_text(r.get("value"), indicator, lang)
@@ -426,8 +396,8 @@ def map_figure(indicator_code: str, period: str | None, level: str, parent: str 
     figures.UnknownUnit or ValueError (bad level/colouring) for bad arguments."""
     from . import boundaries
 
-    if level not in MAP_LEVELS:
-        raise ValueError(f"Cấp bản đồ không hợp lệ {level!r} (province, district, commune) / invalid map level")
+    if level not in hierarchy.unit_levels():
+        raise ValueError(f"Cấp bản đồ không hợp lệ {level!r} / invalid map level {level!r}")
     if colouring not in COLOURINGS:
         raise ValueError(f"Cách tô màu không hợp lệ {colouring!r} (status, scale) / invalid colouring")
     ind = figures.indicator(indicator_code)
@@ -435,16 +405,17 @@ def map_figure(indicator_code: str, period: str | None, level: str, parent: str 
     root = figures.root_code()
     parent = parent or root
     figures.entity(parent)  # raises UnknownUnit
-    frame = figures.figures(indicator_code, period_value, level, None if level == "province" else parent)
-    detail = parent != root and level != "province"
+    top = level == hierarchy.root_level()
+    frame = figures.figures(indicator_code, period_value, level, None if top else parent)
+    detail = parent != root and not top
     geojson = boundaries.feature_collection(level, list(frame["code"].astype(str)), detail=detail)
     if facilities is None:
-        facilities = level == "commune"
+        facilities = level == hierarchy.lowest_level()
     fac = facility_frame(indicator_code, period_value, parent) if facilities else None
     if fac is not None and parent == root:
         fac = fac[fac["expected"] > 0]  # province-wide: only the facilities that report it
     if title is None:
         title = map_title(indicator_code, period_value, parent, lang)
-    child = {"province": "district", "district": "commune", "commune": "commune"}[level]
+    child = hierarchy.map_child(level)
     return choropleth_figure(frame, geojson, ind, colouring, lang, title or None, selected=selected,
                              facilities=fac, height=height, drill_level=child)

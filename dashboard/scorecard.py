@@ -12,7 +12,7 @@ Rules
   (``progress`` rules, judged on the period's own figure). A unit where no entity is expected
   to report the indicator at all (``expected == 0``: a commune for an indicator only the
   department reports) gets ``not_applicable`` (as on the map): it is not "not reported", it does not apply.
-* **Behind target** means ``at_risk`` or ``off_track`` (:data:`BEHIND`). The "only behind"
+* **Behind target** means ``overdue``, ``off_track`` or ``at_risk`` (:data:`BEHIND`). The "only behind"
   filter keeps the units behind on at least one of the indicators shown.
 * **Movers** compare the value at the period's last month with the value
   :data:`MOVERS_MONTHS` months earlier (both monthly figures from ``figures()``), in
@@ -23,7 +23,8 @@ Rules
 * **Completeness** of an indicator in a period beneath a unit: the entities expected to
   report it there (kinds in ``indicator_scopes``, valid during the period) and those that
   reported at least one month inside the period; the silent ones are grouped by their zone
-  (the ``district``-level ancestor), entities above the zones (the department itself) last.
+  (their ancestor at the level below the root), entities above the zones (the department
+  itself) last.
 """
 from __future__ import annotations
 
@@ -31,13 +32,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import figures
+from . import figures, hierarchy
 from .periods import add_months, parse_period
+from .theme import BEHIND
 
-BEHIND = ("at_risk", "off_track")
 NOT_EXPECTED = "not_applicable"  # as the map calls it
 MOVERS_MONTHS = 3
-LEVELS = figures.LEVELS
 
 CELL_COLUMNS = ["code", "name", "level", "parent_code", "indicator", "value", "numerator", "denominator",
                 "target", "deadline", "status", "reported", "expected", "gap_points", "gap_units"]
@@ -133,11 +133,12 @@ def rank_movers(now: pd.DataFrame, before: pd.DataFrame, higher_is_better: bool 
     return top[columns].reset_index(drop=True), bottom[columns].reset_index(drop=True)
 
 
-def zone_of(chain: list[tuple[str, str]]) -> str | None:
-    """The zone (district-level ancestor, or the entity itself if it is a zone) in an
-    ancestor chain [(code, level), ...] from the entity up."""
+def zone_of(chain: list[tuple[str, str]], zone_level: str | None = None) -> str | None:
+    """The zone (the ancestor at the level below the root, or the entity itself if it is one)
+    in an ancestor chain [(code, level), ...] from the entity up."""
+    zone_level = zone_level or hierarchy.middle_level()
     for code, level in chain:
-        if level == "district":
+        if level == zone_level:
             return code
     return None
 
@@ -221,21 +222,15 @@ def completeness(indicator_code: str, period_label: str, code: str | None = None
     }
 
 
-def level_below(level: str) -> str | None:
-    """The level of a unit's children: province -> district -> commune -> facility."""
-    i = LEVELS.index(level)
-    return LEVELS[i + 1] if i + 1 < len(LEVELS) else None
-
-
 def children_cells(code: str, period_label: str, indicators: list[str] | None = None) -> pd.DataFrame:
     """The direct children of a unit (units whose parent it is, and facilities attached to
     it), one row per (child, indicator), each at its own level."""
     ent = figures.entity(code)
-    if ent["level"] == "facility":
+    if ent["level"] == hierarchy.FACILITY:
         return pd.DataFrame(columns=CELL_COLUMNS)
     parts = []
-    below = level_below(ent["level"])
-    for level in dict.fromkeys([below, "facility"]):
+    below = hierarchy.report_child(ent["level"])
+    for level in dict.fromkeys([below, hierarchy.FACILITY]):
         part = cells(period_label, level, code, indicators)
         parts.append(part[part["parent_code"].astype(str) == code])
     parts = [p for p in parts if not p.empty]

@@ -25,34 +25,23 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import figures
+from . import figures, hierarchy, theme
 from . import formatting as fmt
+from .captions import annotate_for_export, export_filename
 from .formatting import as_number
-from .exports import annotate_for_export, export_filename
 from .i18n import lang_or_default, t
-from .periods import PeriodError, add_months, parse_period, period_label
+from .periods import add_months, parse_period, period_label
 from .progress import status_sort_key
-from .render import FONT_FAMILY
+from .request import Request
+from .theme import FONT as FONT_FAMILY
+from .theme import STATUS_COLORS, STATUS_TEXT_COLORS, THEMES
 from .wording import completeness_text as completeness_line
-from .wording import gap_sentence, reporter_word
+from .wording import gap_sentence, reporter_word, status_word
 
 log = logging.getLogger(__name__)
 
 REPORT_DUE_DAY = 15
-CHILD_LEVEL = {"province": "district", "district": "commune", "commune": "facility"}
-BEHIND_STATUSES = ("off_track", "at_risk")
-
-STATUS_COLORS = {  # same as layouts.common.STATUS_COLORS (colour-blind safe, paired with the word)
-    "achieved": "#1a7f37", "on_track": "#1f6feb", "at_risk": "#d4a72c",
-    "off_track": "#cf222e", "no_data": "#8c959f", "no_target": "#57606a",
-}
-STATUS_TEXT_COLORS = {"at_risk": "#1f2328"}
-THEMES = {
-    "light": {"paper": "#ffffff", "card": "#f6f8fa", "ink": "#1f2328", "muted": "#57606a", "grid": "#d0d7de",
-              "stale": "#8c959f"},
-    "dark": {"paper": "#0d1117", "card": "#161b22", "ink": "#f0f3f6", "muted": "#b7bdc8", "grid": "#30363d",
-             "stale": "#6e7681"},
-}
+BEHIND_STATUSES = theme.BEHIND
 
 
 # --- periods and staleness ---------------------------------------------------------------
@@ -82,7 +71,8 @@ def stale_note(reason: str | None, latest: str | None, lang: str) -> str:
 
 
 def child_level(unit: str) -> str:
-    return CHILD_LEVEL.get(figures.entity(unit)["level"], "facility")
+    """Who stands below `unit` in lists of units behind or not reporting."""
+    return hierarchy.report_child(figures.entity(unit)["level"])
 
 
 # --- data --------------------------------------------------------------------------------
@@ -119,10 +109,9 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
     label = period or latest or newest
     head = figures.headline(code, label, unit)
     row = head.row
-    decimals = int(ind.get("decimals") or 1)
     status = row.get("status") or "no_data"
     target = as_number(row.get("target"))
-    target_text = (t("target_by", lang, value=fmt.percent(target, 0 if target.is_integer() else 1, lang),
+    target_text = (t("target_by", lang, value=fmt.target_value(target, ind, lang),
                      deadline=fmt.month(row.get("deadline"))) if target is not None else t("no_target_set", lang))
     expected = int(row.get("expected") or 0)  # 0: nobody under `unit` reports it (not "missing")
     reason = stale_reason(latest, newest, today) if period is None else (
@@ -130,9 +119,9 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
     spark = head.sparkline
     return Card(
         code=code, name=figures.name_of_indicator(code, lang, short=True), period=label,
-        value=as_number(row.get("value")), value_text=fmt.percent(row.get("value"), decimals, lang),
-        status=status if expected else "no_target",
-        status_text=t(f"status_{status}", lang) if expected else t("exp2_not_expected", lang), target_text=target_text,
+        value=as_number(row.get("value")), value_text=fmt.value(row.get("value"), ind, lang, target=target),
+        status=status if expected else "not_applicable",
+        status_text=status_word(status, lang) if expected else t("exp2_not_expected", lang), target_text=target_text,
         gap_text=gap_sentence(row, ind, lang), completeness_text=completeness_line(row, ind, lang),
         completeness=as_number(row.get("completeness")), source=str(row.get("target_source") or ""),
         latest=latest, stale=reason, stale_text=stale_note(reason, latest, lang),
@@ -150,13 +139,13 @@ def units_behind(code: str, period: str | None, unit: str, lang: str, n: int = 5
     behind = frame[frame["status"].isin(BEHIND_STATUSES)].copy()
     behind["_rank"] = behind["status"].map(status_sort_key)
     behind = behind.sort_values(["_rank", "gap_points", "name"], ascending=[True, False, True])
-    decimals = int(figures.indicator(code).get("decimals") or 1)
+    ind = figures.indicator(code)
     rows = []
     for r in behind.head(n).itertuples(index=False):
         rows.append({
-            "code": r.code, "name": r.name, "status": r.status, "status_text": t(f"status_{r.status}", lang),
-            "value": as_number(r.value), "value_text": fmt.percent(r.value, decimals, lang),
-            "target_text": fmt.percent(r.target, 0, lang),
+            "code": r.code, "name": r.name, "status": r.status, "status_text": status_word(r.status, lang),
+            "value": as_number(r.value), "value_text": fmt.value(r.value, ind, lang, target=r.target),
+            "target_text": fmt.target_value(r.target, ind, lang),
             "gap_text": fmt.points(r.gap_points, 1, lang),
             "last_month": r.last_month if isinstance(r.last_month, str) else None,
             "stale_text": (t("wall_unit_old", lang, month=fmt.month(r.last_month))
@@ -294,25 +283,19 @@ def overview_figure(cards: list[Card], unit: str, period_text: str, lang: str, t
                                lang=lang, notes=notes, dark=theme == "dark")
 
 
-def _fallback_map(code: str, period: str, level: str, parent: str, lang: str) -> go.Figure:
-    """Used until dashboard.maps exists (or if it fails): the units as bars coloured by status."""
-    return units_chart(code, period, level, parent, lang, framed=False)
-
-
 def map_figure(code: str, period: str, unit: str, lang: str, level: str | None = None) -> go.Figure:
-    """The choropleth of `code` over the units of `level` (default: one below `unit`) under
-    `unit` (dashboard.maps.map_figure)."""
-    level = level or child_level(unit)
-    parent = None if figures.entity(unit)["level"] == "province" else unit
-    try:
-        from . import maps  # type: ignore[attr-defined]  # issue 4
-    except ImportError:
-        return _fallback_map(code, period, level, parent or unit, lang)
+    """The choropleth of `code` over the units of `level` (default: the map's level below `unit`)
+    under `unit`; the units as bars coloured by status if the map cannot be drawn."""
+    from . import maps
+
+    unit_level = figures.entity(unit)["level"]
+    level = level or hierarchy.map_child(unit_level)
+    parent = None if unit_level == hierarchy.root_level() else unit
     try:
         return maps.map_figure(code, period, level, parent, "status", lang, title="", height=1080)
     except Exception:  # noqa: BLE001 - a slide must still be drawn
         log.warning("maps.map_figure failed; drawing bars instead", exc_info=True)
-        return _fallback_map(code, period, level, parent or unit, lang)
+        return units_chart(code, period, level, parent or unit, lang, framed=False)
 
 
 def restyle_map(fig: go.Figure, size: int = 24, ink: str = "#1f2328", legend_bg: str = "rgba(255,255,255,0.85)") -> go.Figure:
@@ -334,9 +317,10 @@ def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[s
     head = figures.headline(code, period, unit)
     row = head.row
     ind = head.indicator
-    value = fmt.percent(row.get("value"), int(ind.get("decimals") or 1), lang)
     target = as_number(row.get("target"))
-    target_text = (t("target_by", lang, value=fmt.percent(target, 0, lang), deadline=fmt.month(row.get("deadline")))
+    value = fmt.value(row.get("value"), ind, lang, target=target)
+    target_text = (t("target_by", lang, value=fmt.target_value(target, ind, lang),
+                     deadline=fmt.month(row.get("deadline")))
                    if target is not None else t("no_target_set", lang))
     subtitle = f"{_unit_name(unit)} · {period_label(parse_period(period), lang)} · " \
                f"{t('wall_overall', lang)}: <b>{value}</b> · {target_text}"
@@ -350,20 +334,22 @@ def units_chart(code: str, period: str, level: str, parent: str | None, lang: st
     frame = figures.figures(code, period, level, parent)
     frame = frame.sort_values(["value", "name"], ascending=[True, True], na_position="first")
     fig = _base()
-    decimals = int(figures.indicator(code).get("decimals") or 1)
-    for status in ("off_track", "at_risk", "on_track", "achieved", "no_target", "no_data"):
+    ind = figures.indicator(code)
+    for status in theme.STATUS_ORDER:
         part = frame[frame["status"] == status]
         if part.empty:
             continue
         fig.add_trace(go.Bar(
-            y=part["name"], x=part["value"].fillna(0), orientation="h", name=t(f"status_{status}", lang),
-            marker={"color": STATUS_COLORS[status]},
-            text=[fmt.percent(v, decimals, lang) if pd.notna(v) else t("status_no_data", lang) for v in part["value"]],
+            y=part["name"], x=part["value"].fillna(0), orientation="h",
+            name=f"{theme.status_icon(status)} {status_word(status, lang)}",
+            marker={"color": STATUS_COLORS[status], "line": {"color": theme.INK, "width": 1}},
+            text=[fmt.value(v, ind, lang, target=g) if pd.notna(v) else status_word("no_data", lang)
+                  for v, g in zip(part["value"], part["target"])],
             textposition="outside", cliponaxis=False))
     targets = frame["target"].dropna().unique()
     if len(targets) == 1:
         fig.add_vline(x=float(targets[0]), line={"color": "#1f2328", "dash": "dash", "width": 2},
-                      annotation_text=f"{t('target', lang)} {fmt.percent(float(targets[0]), 0, lang)}",
+                      annotation_text=f"{t('target', lang)} {fmt.target_value(float(targets[0]), ind, lang)}",
                       annotation_position="bottom right", annotation_font_size=20)
     rows = max(len(frame), 1)
     fig.update_layout(showlegend=True, barmode="overlay", bargap=0.25,
@@ -375,7 +361,7 @@ def units_chart(code: str, period: str, level: str, parent: str | None, lang: st
     if not framed:
         return fig
     parent_name = _unit_name(parent) if parent else _unit_name(figures.root_code())
-    subtitle = f"{parent_name} · {t('level_' + level, lang)} · {period_label(parse_period(period), lang)}"
+    subtitle = f"{parent_name} · {hierarchy.label(level, lang)} · {period_label(parse_period(period), lang)}"
     src = frame["target_source"].dropna()
     return annotate_for_export(fig, title=figures.name_of_indicator(code, lang), subtitle=subtitle,
                                source=str(src.iloc[0]) if len(src) else None, lang=lang, notes=notes)
@@ -388,7 +374,6 @@ def trend_figure(code: str, unit: str, period: str, lang: str, months: int = 24,
     end = parse_period(period).end
     frame = figures.series(code, unit, add_months(end, -(months - 1)), end)
     ind = figures.indicator(code)
-    decimals = int(ind.get("decimals") or 1)
     target = figures.resolve_target(code, unit, end)
     fig = _base(theme)
     x = [fmt.month(str(p)) for p in frame["period"]]
@@ -397,7 +382,7 @@ def trend_figure(code: str, unit: str, period: str, lang: str, months: int = 24,
                              marker={"size": 10}, connectgaps=False))
     if target is not None:
         fig.add_trace(go.Scatter(x=[x[0], x[-1]] if x else [], y=[target.value, target.value], mode="lines",
-                                 name=t("target_by", lang, value=fmt.percent(target.value, 0, lang),
+                                 name=t("target_by", lang, value=fmt.target_value(target.value, ind, lang),
                                         deadline=fmt.month(target.deadline)),
                                  line={"color": "#cf222e" if theme == "light" else "#ff7b72", "dash": "dash",
                                        "width": 3}))
@@ -405,7 +390,7 @@ def trend_figure(code: str, unit: str, period: str, lang: str, months: int = 24,
     if not values.empty:
         last = values.iloc[-1]
         fig.add_annotation(x=fmt.month(str(last["period"])), y=last["value"],
-                           text=f"<b>{fmt.percent(last['value'], decimals, lang)}</b>",
+                           text=f"<b>{fmt.value(last['value'], ind, lang)}</b>",
                            showarrow=True, arrowhead=0, ax=0, ay=-50, font={"size": 30, "color": th["ink"]})
     lo = min([v for v in frame["value"].dropna()] + ([target.value] if target else []) + [100]) if len(frame) else 0
     fig.update_layout(showlegend=True,
@@ -437,9 +422,7 @@ def has_map(code: str, unit: str) -> bool:
     slide shows the trend instead)."""
     kinds = tuple(figures.indicator(code).get("reported_by") or ())
     level = figures.entity(unit)["level"]
-    below = {"province": ("district", "commune", "facility"), "district": ("commune", "facility"),
-             "commune": ("facility",)}.get(level, ())
-    return any(k.split(":")[0] in below for k in kinds)
+    return any(hierarchy.is_above(level, k.split(":")[0]) for k in kinds)
 
 
 def _table_figure(header: list[str], columns: list[list], fills: list[list] | None, widths: list[float],
@@ -490,7 +473,8 @@ def matrix_figure(period: str, level: str, parent: str | None, lang: str, notes:
     codes = list(figures.indicators()["code"])
     frames = {c: figures.figures(c, period, level, parent).set_index("code") for c in codes}
     units = frames[codes[0]][["name"]].copy()
-    units["_bad"] = sum((frames[c]["status"].reindex(units.index) == "off_track").astype(int) for c in codes)
+    units["_bad"] = sum(frames[c]["status"].reindex(units.index).isin(("overdue", "off_track")).astype(int)
+                        for c in codes)
     units["_risk"] = sum((frames[c]["status"].reindex(units.index) == "at_risk").astype(int) for c in codes)
     total = len(units)
     notes = list(notes or [])
@@ -503,10 +487,11 @@ def matrix_figure(period: str, level: str, parent: str | None, lang: str, notes:
     fonts = [["#1f2328"] * len(units)]
     for c in codes:
         f = frames[c].reindex(units.index)
-        decimals = int(figures.indicator(c).get("decimals") or 1)
+        ind = figures.indicator(c)
         expected = f["expected"].fillna(0) > 0  # not expected to report: not applicable, not "missing"
-        columns.append([(fmt.percent(v, decimals, lang) if pd.notna(v) else t("status_no_data", lang)) if e else "·"
-                        for v, e in zip(f["value"], expected)])
+        columns.append([(f"{theme.status_icon(s)} " + (fmt.value(v, ind, lang, target=g) if pd.notna(v)
+                                                          else status_word("no_data", lang))) if e else "–"
+                        for v, g, s, e in zip(f["value"], f["target"], f["status"], expected)])
         fills.append([STATUS_COLORS.get(s, "#ffffff") if e else "#eef1f4" for s, e in zip(f["status"], expected)])
         fonts.append([STATUS_TEXT_COLORS.get(s, "#ffffff") if e else "#57606a" for s, e in zip(f["status"], expected)])
     header = [t("wall_col_unit", lang)] + [figures.name_of_indicator(c, lang, short=True) for c in codes]
@@ -515,12 +500,12 @@ def matrix_figure(period: str, level: str, parent: str | None, lang: str, notes:
                         row_height=max(26, min(48, (760 - 28 * len(notes)) // max(n, 1))))
     fig.data[0].header.font.size = 16
     fig.data[0].cells.font.size = 16 if n > 20 else 19
-    legend = " · ".join(f"<span style='color:{STATUS_COLORS[s]}'>■</span> {t(f'status_{s}', lang)}"
-                        for s in ("achieved", "on_track", "at_risk", "off_track", "no_data")) + \
-        f" · · {t('exp2_not_expected', lang)}"
+    legend = " · ".join(f"<span style='color:{STATUS_COLORS[s]}'>■</span> {theme.status_icon(s)} {status_word(s, lang)}"
+                        for s in ("achieved", "on_track", "at_risk", "off_track", "overdue", "no_data")) + \
+        f" · – {t('exp2_not_expected', lang)}"
     where = _unit_name(parent) if parent else _unit_name(figures.root_code())
     return annotate_for_export(fig, title=t("exp2_scorecard_title", lang),
-                               subtitle=f"{where} · {t('level_' + level, lang)} · "
+                               subtitle=f"{where} · {hierarchy.label(level, lang)} · "
                                         f"{period_label(parse_period(period), lang)} · {legend}",
                                lang=lang, notes=notes)
 
@@ -532,7 +517,7 @@ def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: s
         if not b["rows"]:
             names.append(f"<b>{b['name']}</b>")
             units.append(t("wall_none_behind", lang) if b.get("applicable", True)
-                         else t("wall_not_broken_down", lang, level=t("level_" + b["level"], lang).lower()))
+                         else t("wall_not_broken_down", lang, level=hierarchy.label(b["level"], lang).lower()))
             for col in (values, targets, gaps, statuses):
                 col.append("")
             fills.append("#ffffff")
@@ -555,9 +540,9 @@ def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: s
                         [white, white, white, white, white, fills], [2.6, 2.8, 1.2, 1.2, 1.6, 1.8],
                         font_colors=["#1f2328", "#1f2328", "#1f2328", "#1f2328", "#1f2328", fonts],
                         row_height=max(36, min(60, 820 // max(n, 1))))
-    level = blocks[0]["level"] if blocks else "district"
+    level = blocks[0]["level"] if blocks else hierarchy.middle_level()
     return annotate_for_export(fig, title=t("wall_behind_title", lang),
-                               subtitle=f"{_unit_name(unit)} · {t('level_' + level, lang)} · {period_text} · "
+                               subtitle=f"{_unit_name(unit)} · {hierarchy.label(level, lang)} · {period_text} · "
                                         f"{t('wall_behind_rule', lang)}", lang=lang, notes=notes)
 
 
@@ -606,7 +591,8 @@ def briefing_slides(period: str, unit: str | None, lang: str, today: date | None
     for code in heads:
         if has_map(code, unit):
             figure = map_slide_figure(code, label, unit, lang)
-        elif unit != root and not has_map(code, root) and "province" in figures.indicator(code)["reported_by"]:
+        elif unit != root and not has_map(code, root) and figures.entity(root)["level"] in \
+                figures.indicator(code)["reported_by"]:
             # the province alone reports it: the pack of a zone shows the province's trend, said so
             figure = indicator_chart(code, root, label, lang, notes=[t("exp2_province_only", lang)])
         else:
@@ -620,55 +606,39 @@ def briefing_slides(period: str, unit: str | None, lang: str, today: date | None
     return slides
 
 
-def slide_for_export(slide: str, args: dict, lang: str) -> tuple[go.Figure, str]:
-    """The figure and file name (without .png) of /export/<slide>.png. Bad parameters are
-    replaced by defaults and the replacement is noted inside the image."""
-    notes: list[str] = []
-    known = list(figures.indicators()["code"])
-    heads = figures.headline_codes() or known
-    code = args.get("indicator") or ""
-    if code and code not in known:
-        notes.append(t("exp2_bad_indicator", lang, value=code, known=", ".join(known)))
-        code = ""
-    code = code or heads[0]
-    unit = args.get("unit") or args.get("parent") or ""
-    if unit:
-        try:
-            figures.entity(unit)
-        except LookupError:
-            notes.append(t("exp2_bad_unit", lang, value=unit))
-            unit = ""
-    unit = unit or figures.root_code()
-    period = args.get("period") or ""
-    try:
-        label = parse_period(period).label if period else figures.resolve_period(None).label
-    except PeriodError as exc:
-        notes.append(t("bad_param", lang, detail=str(exc)))
-        label = figures.resolve_period(None).label
-    period_text = period_label(parse_period(label), lang)
+def slide_for_export(slide: str, req: Request) -> tuple[go.Figure, str]:
+    """The figure and file name (without .png) of /export/<slide>.png for a request read by
+    dashboard.request ("export" view). Its problems (a bad parameter replaced by its default) are
+    written inside the image."""
+    lang = req.lang
+    notes = [p.text(lang) for p in req.problems]
+    heads = figures.headline_codes() or list(figures.indicators()["code"])
+    code = req.indicator or heads[0]
+    unit = req.unit or figures.root_code()
+    label = req.period_label
+    period_text = period_label(req.period, lang)
+    top = figures.entity(unit)["level"] == hierarchy.root_level()
+    parent = None if top else unit
     if slide == "overview":
         cards = [card(c, label, unit, lang) for c in heads]
         return overview_figure(cards, unit, period_text, lang, notes=notes), export_filename("overview", unit, label)
     if slide == "map":
-        level = args.get("level") if args.get("level") in ("district", "commune") else None
+        level = req.level if req.level in hierarchy.map_levels() else None
         return map_slide_figure(code, label, unit, lang, notes, level), export_filename(code, unit, label)
-    if slide == "scorecard" and args.get("level") in ("district", "commune", "facility"):
-        parent = None if figures.entity(unit)["level"] == "province" else unit
-        return matrix_figure(label, args["level"], parent, lang, notes), \
-            export_filename(f"scorecard-{args['level']}", unit, label)
+    if slide == "scorecard" and req.level:
+        return matrix_figure(label, req.level, parent, lang, notes), \
+            export_filename(f"scorecard-{req.level}", unit, label)
     if slide == "scorecard":
         return scorecard_figure(scorecard(label, unit, lang), unit, period_text, lang, notes), \
             export_filename("scorecard", unit, label)
     if slide == "units_behind":
-        codes = [code] if args.get("indicator") and code in known else heads
+        codes = [req.indicator] if req.indicator else heads
         return units_behind_figure([units_behind(c, label, unit, lang, 4) for c in codes], unit, period_text, lang,
                                    notes), export_filename("units-behind", unit, label)
     if slide == "completeness":
         return completeness_figure([completeness(c, label, unit, lang) for c in heads], unit, period_text, lang,
                                    notes), export_filename("completeness", unit, label)
     # "chart": the trend behind an overview card, or by-unit bars with level=
-    level = args.get("level")
-    if level in figures.LEVELS and level != "province":
-        parent = None if figures.entity(unit)["level"] == "province" else unit
-        return units_chart(code, label, level, parent, lang, notes=notes), export_filename(code, unit, label)
+    if req.level and req.level != hierarchy.root_level():
+        return units_chart(code, label, req.level, parent, lang, notes=notes), export_filename(code, unit, label)
     return indicator_chart(code, unit, label, lang, notes=notes), export_filename(code, unit, label)

@@ -182,10 +182,10 @@ def sentence(prog: progress.Progress, ind: dict, lang: str, period_label: str | 
     if prog.status == "no_data" or prog.value is None:
         text = t("unit_s_no_data", lang, period=_period_words(period_label, lang))
         if prog.value is not None and prog.value_month:
-            text += " " + t("unit_s_last_known", lang, value=fmt.percent(prog.value, int(ind.get("decimals") or 1),
-                                                                         lang), month=fmt.month(prog.value_month))
+            text += " " + t("unit_s_last_known", lang, value=fmt.value(prog.value, ind, lang),
+                                month=fmt.month(prog.value_month))
         return text
-    value = fmt.percent(prog.value, int(ind.get("decimals") or 1), lang)
+    value = fmt.value(prog.value, ind, lang, target=prog.target)
     if prog.target is None:  # no target: the trend is neither better nor worse, only up or down
         return t("unit_s_no_target", lang, value=value) + " " + _cap(_pace_clause(prog, ind, lang, 0.0)) + "."
     target = _pct(prog.target, lang)

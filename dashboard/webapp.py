@@ -1,14 +1,17 @@
 """The Dash application: settings -> database -> cache -> pages.
 
-Pages live in ``layouts/`` (one module per page, each calling ``dash.register_page``);
-they are imported here explicitly so every module is loaded exactly once.
+Pages live in ``layouts/`` (one module per page, each calling ``dash.register_page`` with its
+navigation label and translated title); every module there is imported once, so adding a page is
+its module plus its strings in ``dashboard/locales/``.
 """
 from __future__ import annotations
 
 import importlib
 import logging
+import pkgutil
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import dash
 from dash import html
@@ -20,8 +23,26 @@ from .config import ConfigError, Settings, load_settings
 from .database import engine_for
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE_MODULES = ("layouts.overview",)
-OPTIONAL_PAGE_MODULES = ("layouts.map", "layouts.targets", "layouts.unit", "layouts.wall")
+#: Modules of layouts/ that are shared pieces, not pages.
+NOT_PAGES = ("common",)
+
+#: Dash's page template without its <footer> (a second footer landmark holding only scripts) and
+#: with the page's language on <html> (set again by the page when it is English).
+INDEX_STRING = """<!DOCTYPE html>
+<html lang="{lang}">
+    <head>
+        {{%metas%}}
+        <title>{{%title%}}</title>
+        {{%favicon%}}
+        {{%css%}}
+    </head>
+    <body>
+        {{%app_entry%}}
+        {{%config%}}
+        {{%scripts%}}
+        {{%renderer%}}
+    </body>
+</html>"""
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +56,7 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
 
     app = dash.Dash(
         "dashboard",
+        index_string=INDEX_STRING.format(lang=settings.default_lang),
         use_pages=True,
         pages_folder="",
         assets_folder=str(ROOT / "assets"),
@@ -47,21 +69,58 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
     app.settings = settings  # type: ignore[attr-defined]
     init_cache(app.server, settings)
 
-    for name in PAGE_MODULES:
+    for name in page_modules():
         _import_page(name)
-    for name in OPTIONAL_PAGE_MODULES:
-        if (ROOT / (name.replace(".", "/") + ".py")).exists():
-            _import_page(name)
 
     from . import api, health
 
     api.register(app.server)
     health.register(app.server)
-    from . import exports  # /export/*.png and /export/data.csv|xlsx (issue 6)
+    from . import exports
+
     exports.register(app.server)
 
     app.layout = html.Div([dash.page_container], id="app-root")
     return app
+
+
+def page_modules() -> list[str]:
+    """Every page module of layouts/ (the overview first, so it owns the path "/")."""
+    import layouts
+
+    names = [f"layouts.{m.name}" for m in pkgutil.iter_modules(layouts.__path__) if m.name not in NOT_PAGES]
+    return sorted(names, key=lambda n: (n != "layouts.overview", n))
+
+
+def request_lang() -> str:
+    """The language of the page being served: its ``lang`` parameter, read from the URL of a
+    page load or from the location a Dash Pages callback carries."""
+    from dash import callback_context
+    from flask import has_request_context, request
+
+    from .i18n import lang_or_default
+
+    default = getattr(dash.get_app(), "settings", None) if _has_app() else None
+    fallback = getattr(default, "default_lang", "vi")
+    if not has_request_context():
+        return fallback
+    search = None
+    try:
+        search = callback_context.inputs.get("_pages_location.search")
+    except Exception:  # noqa: BLE001 - not inside a callback: a plain page load
+        search = None
+    if isinstance(search, str):
+        values = parse_qs(search.lstrip("?")).get("lang")
+        return lang_or_default(values[0] if values else fallback)
+    return lang_or_default(request.args.get("lang") or fallback)
+
+
+def _has_app() -> bool:
+    try:
+        dash.get_app()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _import_page(name: str) -> None:

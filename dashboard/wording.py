@@ -6,16 +6,33 @@ and exports word a figure identically (and outside a running Dash app).
 from __future__ import annotations
 
 from . import formatting as fmt
+from . import hierarchy
 from .formatting import as_number
 from .i18n import t
 from .progress import EPSILON_POINTS
+
+
+def row_status(row: dict) -> str:
+    """The status of a figure row as every view draws it: its progress status, or
+    ``not_applicable`` where nobody beneath the unit is expected to report the indicator (a
+    different thing from ``no_data``, someone who should have reported and did not)."""
+    expected = as_number(row.get("expected"))
+    if expected is not None and expected == 0:
+        return "not_applicable"
+    status = row.get("status")
+    return status if isinstance(status, str) and status else "no_data"
+
+
+def status_word(status: str, lang: str) -> str:
+    """'Đạt', 'Quá hạn – chưa đạt', 'Chưa báo cáo', 'Không áp dụng'…"""
+    return t(f"status_{status}", lang)
 
 
 def reporter_word(indicator: dict, lang: str) -> str:
     """'xã/phường', 'bệnh viện', 'cơ sở'…: what the indicator's reporting entities are called."""
     kinds = tuple(indicator.get("reported_by") or ())
     if len(kinds) == 1:
-        return t(f"kind_{kinds[0]}", lang)
+        return hierarchy.kind_word(kinds[0], lang)
     if kinds and all(k.startswith("facility:") for k in kinds):
         return t("kind_facility:other", lang)
     return t("entities", lang)

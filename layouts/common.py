@@ -1,38 +1,29 @@
-"""Pieces every page shares: the frame (navigation, language switch, demo label), status
-colours and words, and reading URL parameters without ever raising."""
+"""Pieces every page shares: the frame (navigation from the page registry, language switch, demo
+label, warnings), status badges, links that keep a view's state, export links and the period
+selector's options."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
 
+import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard import figures
+from dashboard import figures, theme
 from dashboard.formatting import month as fmt_month
 from dashboard.i18n import lang_or_default, t
-
-# Colour-blind-safe and distinct in greyscale print when paired with the status word.
-STATUS_COLORS = {
-    "achieved": "#1a7f37",
-    "on_track": "#1f6feb",
-    "at_risk": "#d4a72c",
-    "off_track": "#cf222e",
-    "no_data": "#8c959f",
-    "no_target": "#57606a",
-}
-STATUS_TEXT_COLORS = {"at_risk": "#1f2328"}
-
-
-def status_word(status: str, lang: str) -> str:
-    return t(f"status_{status}", lang)
+from dashboard.periods import parse_period, period_label
+from dashboard.request import Request
+from dashboard.wording import status_word
 
 
 def status_badge(status: str, lang: str, **kwargs) -> html.Span:
+    """The status as a pill: its colour, its icon and its word (never colour alone)."""
     return html.Span(
-        status_word(status, lang),
-        className="status-badge",
-        style={"backgroundColor": STATUS_COLORS.get(status, "#57606a"),
-               "color": STATUS_TEXT_COLORS.get(status, "#ffffff")},
+        [html.Span(theme.status_icon(status), className="status-icon", **{"aria-hidden": "true"}), " ",
+         status_word(status, lang)],
+        className=f"status-badge status-{status}",
+        style={"backgroundColor": theme.status_color(status), "color": theme.status_text_color(status)},
         **kwargs,
     )
 
@@ -41,6 +32,11 @@ def href(path: str, **params) -> str:
     """A link that keeps the page's state in the URL, dropping empty parameters."""
     query = {k: v for k, v in params.items() if v not in (None, "")}
     return f"{path}?{urlencode(query)}" if query else path
+
+
+def lang_param(lang: str) -> str | None:
+    """The ``lang`` URL parameter: absent for the default language."""
+    return lang if lang != "vi" else None
 
 
 def province_name() -> str:
@@ -57,55 +53,57 @@ def demo_loaded() -> bool:
         return False
 
 
-def shell(children, *, lang: str, active: str, path: str, params: dict, warnings: list[str] | None = None):
-    """The frame of a normal page: navigation bar, demo label, warnings, then the content."""
-    lang = lang_or_default(lang)
+def page_title(key: str):
+    """A registry title that follows the page's language (Dash calls it with the path variables;
+    the language comes from the request being served)."""
+    def title(**_path_variables) -> str:
+        from dashboard.webapp import request_lang
+
+        lang = request_lang()
+        return f"{t(key, lang)} — {t('app_title', lang)}"
+
+    return title
+
+
+def nav_pages() -> list[dict]:
+    """The pages that appear in the navigation, in their registry order."""
+    pages = [p for p in dash.page_registry.values() if p.get("nav")]
+    return sorted(pages, key=lambda p: (p.get("order", 99), p["path"]))
+
+
+def shell(children, *, req: Request, active: str, path: str, warnings: list[str] | None = None):
+    """The frame of a normal page: navigation, demo label, warnings, then the content in <main>."""
+    lang = req.lang
     other = "en" if lang == "vi" else "vi"
-    nav_items = [
-        ("overview", "/", "nav_overview"),
-        ("map", "/map", "nav_map"),
-        ("targets", "/targets", "nav_targets"),
-        ("wall", "/wall", "nav_wall"),
-    ]
     links = [
-        dbc.NavItem(dbc.NavLink(t(key, lang), href=href(url, lang=lang if lang != "vi" else None),
-                                active=(name == active), className="nav-link-main"))
-        for name, url, key in nav_items
+        dbc.NavItem(dbc.NavLink(t(page["nav"], lang), href=href(page["path"], lang=lang_param(lang)),
+                                active=(page.get("name") == active), className="nav-link-main"))
+        for page in nav_pages()
     ]
     links.append(dbc.NavItem(dbc.NavLink(t("switch_lang", lang), id="lang-switch",
-                                         href=href(path, **{**params, "lang": other if other != "vi" else None}),
-                                         className="lang-switch")))
+                                         href=href(path, **req.query(lang=other)), className="lang-switch")))
     province = province_name()
     brand = html.Div([
         html.Div(t("department_of", lang, name=province) if province else "", className="brand-dept"),
         html.Div(t("app_title", lang), className="brand-title"),
     ])
-    top = dbc.Navbar(dbc.Container([dbc.NavbarBrand(brand, href=href("/", lang=lang if lang != "vi" else None)),
-                                    dbc.Nav(links, className="ms-auto", navbar=True)], fluid=True),
-                     color="primary", dark=True, className="mb-3 no-print-nav")
-    blocks = [top]
+    top = dbc.Navbar(dbc.Container([
+        dbc.NavbarBrand(brand, href=href("/", lang=lang_param(lang))),
+        html.Button(html.Span(className="navbar-toggler-icon"), id="nav-toggler", className="navbar-toggler",
+                    type="button", n_clicks=0, **{"aria-label": t("nav_menu", lang), "aria-controls": "nav-collapse"}),
+        dbc.Collapse(dbc.Nav(links, className="ms-auto", navbar=True), id="nav-collapse", navbar=True),
+    ], fluid=True), color="primary", dark=True, expand="lg", className="mb-3 no-print-nav", tag="header")
     body = []
     if demo_loaded():
         body.append(html.Div(t("demo_banner", lang), className="demo-banner", id="demo-banner", role="note"))
-    for warning in warnings or []:
+    for warning in (warnings if warnings is not None else req.warnings()):
         body.append(dbc.Alert(warning, color="warning", className="param-warning", dismissable=True))
     body.append(children)
-    body.append(html.Footer(t("footer_credit", lang), className="page-footer"))
-    blocks.append(dbc.Container(body, fluid=True, className="page-body"))
-    return html.Div(blocks, lang=lang, className=f"page page-{active}")
-
-
-def period_param(period: str | None, lang: str, warnings: list[str], indicator: str | None = None):
-    """The period a URL asks for; a bad one adds a translated warning and falls back to the
-    latest month with data (a hand-edited URL never raises)."""
-    from dashboard.periods import PeriodError, parse_period
-
-    if period:
-        try:
-            return parse_period(period)
-        except PeriodError as exc:
-            warnings.append(t("bad_param", lang, detail=str(exc)))
-    return figures.resolve_period(None, indicator)
+    return html.Div([
+        top,
+        html.Main(dbc.Container(body, fluid=True, className="page-body"), id="main"),
+        html.Footer(dbc.Container(t("footer_credit", lang), fluid=True), className="page-footer"),
+    ], lang=lang, className=f"page page-{active}")
 
 
 def data_until_stamp(month: str | None, lang: str) -> html.Div:
@@ -116,11 +114,34 @@ def data_until_stamp(month: str | None, lang: str) -> html.Div:
 
 def period_options(months: list[str], lang: str) -> list[dict]:
     """Months with data, newest first, then their quarters and years."""
-    from dashboard.periods import parse_period, period_label
-
     options = [{"label": period_label(parse_period(m), lang), "value": m} for m in months]
     quarters = sorted({f"{m[:4]}-Q{(int(m[5:7]) - 1) // 3 + 1}" for m in months}, reverse=True)
     years = sorted({m[:4] for m in months}, reverse=True)
     options += [{"label": period_label(parse_period(q), lang), "value": q} for q in quarters]
     options += [{"label": period_label(parse_period(y), lang), "value": y} for y in years]
     return options
+
+
+def export_links(req: Request, slide: str, **data):
+    """'Xuất ảnh' (the server-rendered PNG of the view) and 'Xuất dữ liệu' (CSV, XLSX) for a page.
+    Both carry the view's own request, so the files say exactly what the page shows; `data`
+    changes the table's parameters where they differ from the view's."""
+    lang = req.lang
+    params = req.query()
+    table = {**params, **{k: v for k, v in data.items()}}
+    table = {k: v for k, v in table.items() if v not in (None, "")}
+    image = html.A(t("exp2_image", lang), href=href(f"/export/{slide}.png", **{**params, "lang": lang}), download="",
+                   className="btn btn-outline-primary btn-sm export-link", id=f"export-png-{slide}",
+                   title=t("exp2_image_title", lang), **{"data-busy": t("exp2_busy", lang)})
+    csv = html.A(t("exp2_data", lang) + " (CSV)", href=href("/export/data.csv", **{**table, "lang": lang}), download="",
+                 className="btn btn-outline-secondary btn-sm export-link", id=f"export-csv-{slide}")
+    xlsx = html.A("XLSX", href=href("/export/data.xlsx", **{**table, "lang": lang}), download="",
+                  className="btn btn-outline-secondary btn-sm export-link", id=f"export-xlsx-{slide}")
+    return html.Div([image, csv, xlsx], className="export-links no-print", role="group",
+                    **{"aria-label": t("exp2_group", lang)})
+
+
+@dash.callback(dash.Output("nav-collapse", "is_open"), dash.Input("nav-toggler", "n_clicks"),
+               dash.State("nav-collapse", "is_open"), prevent_initial_call=True)
+def _toggle_nav(clicks, is_open):
+    return not is_open if isinstance(is_open, bool) else True

@@ -20,123 +20,87 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
 from dash.dash_table.Format import Format, Group, Scheme, Symbol
 
-from dashboard import figures, maps
+from dashboard import captions, figures, hierarchy, maps, request, theme
 from dashboard import formatting as fmt
-from dashboard.i18n import lang_or_default, t
-from dashboard.periods import PeriodError, add_months, parse_period, period_label
-from dashboard import exports
-from layouts.common import (STATUS_COLORS, STATUS_TEXT_COLORS, data_until_stamp, href, period_options, shell,
+from dashboard.i18n import t
+from dashboard.periods import add_months, parse_period, period_label
+from dashboard.request import Request
+from dashboard.wording import row_status, status_word
+from layouts.common import (data_until_stamp, export_links, href, lang_param, page_title, period_options, shell,
                             status_badge)
 
 log = logging.getLogger(__name__)
 
 PATH = "/map"
-MAP_LEVELS = ("district", "commune")
-ORDER = {"province": 0, "district": 1, "commune": 2, "facility": 3}
-CHILD = {"province": "district", "district": "commune", "commune": "commune"}
 TREND_MONTHS = 24
 MAP_HEIGHT = 640
 
 
 @dataclass
 class MapState:
-    indicator: str
-    period: str
-    level: str
-    unit: str
-    colouring: str
-    lang: str
+    """The view the URL asks for (a read Request) and what follows from it: which units the map
+    shows (the children of `parent` at `level`), the one outlined and the one whose panel opens."""
+
+    req: Request
     root: str
     parent: str = ""
     selected: str | None = None
     focus: str = ""
-    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def indicator(self) -> str:
+        return self.req.indicator
+
+    @property
+    def period(self) -> str:
+        return self.req.period_label
+
+    @property
+    def level(self) -> str:
+        return self.req.level
+
+    @property
+    def unit(self) -> str:
+        return self.req.unit
+
+    @property
+    def colouring(self) -> str:
+        return self.req.get("colouring")
+
+    @property
+    def lang(self) -> str:
+        return self.req.lang
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.req.warnings()
 
     def query(self, **changes) -> dict:
         """The URL parameters of this state (with `changes`), defaults left out."""
-        values = {"indicator": self.indicator, "period": self.period, "level": self.level,
-                  "unit": self.unit if self.unit != self.root else None,
-                  "colouring": self.colouring if self.colouring != "status" else None,
-                  "lang": self.lang if self.lang != "vi" else None}
-        values.update(changes)
-        if values.get("unit") == self.root:
-            values["unit"] = None
-        if values.get("colouring") == "status":
-            values["colouring"] = None
-        if values.get("lang") == "vi":
-            values["lang"] = None
-        return values
+        return self.req.query(**changes)
 
 
-def default_indicator() -> str:
-    """The first headline indicator reported by communes (it fills the map), else the first one."""
-    table = figures.indicators()
-    heads = figures.headline_codes() or list(table["code"])
-    for code in heads:
-        if "commune" in tuple(table.loc[code, "reported_by"]):
-            return code
-    return heads[0]
-
-
-def resolve_state(indicator=None, period=None, level=None, unit=None, colouring=None, lang=None) -> MapState:
-    """Read the URL parameters; every bad one becomes a warning and a sensible default."""
-    lang = lang_or_default(lang)
-    warnings: list[str] = []
-
-    def bad(key: str, **values) -> None:
-        warnings.append(t("bad_param", lang, detail=t(key, lang, **values)))
-
-    codes = list(figures.indicators()["code"])
-    if indicator and indicator not in codes:
-        bad("map_bad_indicator", value=str(indicator)[:40])
-        indicator = None
-    indicator = indicator or default_indicator()
-
-    chosen = None
-    if period:
-        try:
-            chosen = parse_period(str(period)).label
-        except PeriodError:
-            bad("map_bad_period", value=str(period)[:40])
-    if chosen is None:
-        chosen = figures.resolve_period(None, indicator).label
-
+def resolve_state(req: Request) -> MapState:
+    """What the map shows for a request: a unit above the map level shows its children; a unit
+    at (or below) it shows its level-mates with it outlined and its panel open."""
     root = figures.root_code()
-    ent = None
-    if unit:
-        try:
-            ent = figures.entity(str(unit))
-        except figures.UnknownUnit:
-            bad("map_bad_unit", value=str(unit)[:40])
-    if ent is not None and ent["level"] == "facility":
-        ent = figures.entity(ent["parent_code"])  # a facility: its unit
-    if ent is None:
-        ent = figures.entity(root)
-
-    if colouring and colouring not in maps.COLOURINGS:
-        bad("map_bad_colouring", value=str(colouring)[:40])
-        colouring = None
-    colouring = colouring or "status"
-
-    if level and level not in MAP_LEVELS:
-        bad("map_bad_level", value=str(level)[:40])
-        level = None
-    level = level or CHILD[ent["level"]]
-
-    state = MapState(indicator=indicator, period=chosen, level=level, unit=str(ent["code"]), colouring=colouring,
-                     lang=lang, root=root, warnings=warnings)
-    if ORDER[ent["level"]] < ORDER[level]:
-        state.parent, state.selected, state.focus = state.unit, None, state.unit
-    else:
-        # The unit is at (or below) the map level: show its level-mates, outline it, open its panel.
-        chain = dict((lv, code) for code, lv in figures.ancestors(state.unit))
-        selected = chain.get(level, state.unit)
-        try:
-            parent = figures.entity(selected).get("parent_code") or root
-        except figures.UnknownUnit:
-            parent = root
-        state.parent, state.selected, state.focus = str(parent), selected, state.unit
-    return state
+    unit = req.unit or root
+    ent = figures.entity(unit)
+    if ent["level"] == hierarchy.FACILITY:  # a facility: its unit
+        unit = str(ent["parent_code"])
+        ent = figures.entity(unit)
+        req = req.with_(unit=unit)
+    level = req.level or hierarchy.map_child(ent["level"])
+    req = req.with_(level=level)
+    if hierarchy.is_above(ent["level"], level):
+        return MapState(req=req, root=root, parent=unit, selected=None, focus=unit)
+    chain = dict((lv, code) for code, lv in figures.ancestors(unit))
+    selected = chain.get(level, unit)
+    try:
+        parent = figures.entity(selected).get("parent_code") or root
+    except figures.UnknownUnit:
+        parent = root
+    return MapState(req=req, root=root, parent=str(parent), selected=selected, focus=unit)
 
 
 # --- pieces -----------------------------------------------------------------------------------
@@ -144,11 +108,11 @@ def resolve_state(indicator=None, period=None, level=None, unit=None, colouring=
 def breadcrumb(state: MapState) -> html.Nav:
     items = []
     for code, level, name in figures.lineage(state.focus):
-        label = f"{t('level_' + level, state.lang)}: {name}" if level else name
+        label = f"{hierarchy.label(level, state.lang)}: {name}" if level else name
         if code == state.focus:
             items.append(html.Li(label, className="breadcrumb-item active", **{"aria-current": "page"}))
         else:
-            target = href(PATH, **state.query(unit=code, level=CHILD.get(level, "commune")))
+            target = href(PATH, **state.query(unit=code, level=hierarchy.map_child(level)))
             items.append(html.Li(dcc.Link(label, href=target, id=f"map-crumb-{code}"), className="breadcrumb-item"))
     return html.Nav(html.Ol(items, className="breadcrumb mb-2"), id="map-breadcrumb",
                     **{"aria-label": t("map_breadcrumb", state.lang)})
@@ -171,7 +135,8 @@ def controls(state: MapState) -> dbc.Row:
                               searchable=False)], md=2),
         dbc.Col([html.Div(t("map_level", lang), className="form-label mb-1"),
                  dbc.RadioItems(id="map-level", value=state.level, inline=True,
-                                options=[{"label": t(f"level_{lv}", lang), "value": lv} for lv in MAP_LEVELS])],
+                                options=[{"label": hierarchy.label(lv, lang), "value": lv}
+                                         for lv in hierarchy.map_levels()])],
                 md=3),
         dbc.Col([html.Div(t("map_colouring", lang), className="form-label mb-1"),
                  dbc.RadioItems(id="map-colouring", value=state.colouring, inline=True,
@@ -195,11 +160,11 @@ def _clean(value):
 def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> dash_table.DataTable:
     """The map's numbers, sortable; a click on a row drills like a click on the map."""
     lang = state.lang
-    decimals = 1 if pd.isna(ind.get("decimals")) else int(ind["decimals"])
+    decimals = fmt.decimals_of(ind)
     pct = "\u00a0%" if lang == "vi" else "%"
     rows = []
     for r in frame.to_dict("records"):
-        status = maps.row_status(r)
+        status = row_status(r)
         expected = int(r.get("expected") or 0)
         rows.append({
             "id": str(r["code"]), "name": r["name"], "value": _clean(r.get("value")),
@@ -207,10 +172,10 @@ def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> dash_table
             "target": _clean(r.get("target")), "gap": _clean(r.get("gap_points")),
             "completeness": (100.0 * int(r.get("reported") or 0) / expected) if expected else None,
             "reported": f"{fmt.number(r.get('reported') or 0, 0, lang)}/{fmt.number(expected, 0, lang)}",
-            "status": maps.status_word(status, lang), "status_key": status,
+            "status": f"{theme.status_icon(status)} {status_word(status, lang)}", "status_key": status,
         })
     columns = [
-        {"name": t(f"level_{state.level}", lang), "id": "name", "type": "text"},
+        {"name": hierarchy.label(state.level, lang), "id": "name", "type": "text"},
         {"name": t("col_value", lang), "id": "value", "type": "numeric", "format": _num_format(decimals, lang, pct)},
         {"name": t("map_col_numerator", lang), "id": "numerator", "type": "numeric", "format": _num_format(0, lang)},
         {"name": t("map_col_denominator", lang), "id": "denominator", "type": "numeric",
@@ -222,10 +187,8 @@ def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> dash_table
         {"name": t("col_status", lang), "id": "status", "type": "text"},
     ]
     status_styles = [{"if": {"filter_query": f'{{status_key}} = "{s}"', "column_id": "status"},
-                      "backgroundColor": c, "color": STATUS_TEXT_COLORS.get(s, "#ffffff"), "fontWeight": 600}
-                     for s, c in {**STATUS_COLORS, "not_applicable": maps.NOT_APPLICABLE_COLOR}.items()]
-    status_styles.append({"if": {"filter_query": '{status_key} = "not_applicable"', "column_id": "status"},
-                          "color": "#1f2328"})
+                      "backgroundColor": c, "color": theme.status_text_color(s), "fontWeight": 600}
+                     for s, c in theme.STATUS_COLORS.items()]
     if state.selected:
         status_styles.append({"if": {"filter_query": f'{{id}} = "{state.selected}"'},
                               "fontWeight": 700, "borderTop": "2px solid #1f2328", "borderBottom": "2px solid #1f2328"})
@@ -263,7 +226,8 @@ def trend_figure(ind: dict, code: str, state: MapState, target: float | None) ->
     if target is not None and not pd.isna(target):
         fig.add_hline(y=target, line={"color": "#cf222e", "dash": "dash", "width": 2},
                       annotation_text=t("map_target_tick", state.lang, value=maps.value_text(
-                          target, {**ind, "decimals": 0 if float(target).is_integer() else 1}, state.lang)),
+                          target, {**ind, "decimals": fmt.decimals_of(ind) if not float(target).is_integer() else 0},
+                          state.lang)),
                       annotation_position="top left", annotation_font={"color": "#cf222e"})
     fig.update_layout(
         height=260, margin={"l": 50, "r": 10, "t": 30, "b": 40}, showlegend=False,
@@ -279,7 +243,7 @@ def trend_figure(ind: dict, code: str, state: MapState, target: float | None) ->
 
 def facilities_block(ind: dict, state: MapState) -> html.Div:
     lang = state.lang
-    frame = figures.figures(state.indicator, state.period, "facility", state.focus)
+    frame = figures.figures(state.indicator, state.period, hierarchy.FACILITY, state.focus)
     frame = frame[frame["expected"] > 0]
     if frame.empty:
         return html.Div(t("map_no_facilities", lang, kind=maps.reporter_word(ind, lang)),
@@ -287,7 +251,7 @@ def facilities_block(ind: dict, state: MapState) -> html.Div:
     types = figures.facilities()["type"].to_dict()
     body = []
     for r in frame.sort_values(["status", "name"]).to_dict("records"):
-        status = maps.row_status(r)
+        status = row_status(r)
         body.append(html.Tr([
             html.Td(r["name"]),
             html.Td(t(f"map_facility_{types.get(r['code'], 'other')}", lang)),
@@ -295,7 +259,7 @@ def facilities_block(ind: dict, state: MapState) -> html.Div:
                     className="num"),
             html.Td(f"{maps.amount(r.get('numerator'), ind, lang)} / {maps.amount(r.get('denominator'), ind, lang)}",
                     className="num"),
-            html.Td(status_badge(status, lang) if status != "not_applicable" else maps.status_word(status, lang)),
+            html.Td(status_badge(status, lang) if status != "not_applicable" else status_word(status, lang)),
         ]))
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
                                ("map_col_facility", "map_col_type", "col_value", "map_col_ratio", "col_status")]))
@@ -308,22 +272,23 @@ def unit_panel(ind: dict, state: MapState) -> dbc.Card:
     lang = state.lang
     ent = figures.entity(state.focus)
     level = ent["level"]
-    parent_of_focus = None if level == "province" else ent.get("parent_code")
+    parent_of_focus = None if level == hierarchy.root_level() else ent.get("parent_code")
     rows = figures.figures(state.indicator, state.period, level, parent_of_focus)
     row = rows[rows["code"] == state.focus]
     row = row.iloc[0].to_dict() if not row.empty else {"code": state.focus, "name": ent["name"], "status": "no_data"}
-    status = maps.row_status(row)
+    status = row_status(row)
     target = row.get("target")
     header = html.Div([
         html.H3(ent["name"], className="h5 mb-1", id="map-panel-name"),
-        html.Div([html.Span(maps.value_text(row.get("value"), ind, lang), className="map-panel-value me-2",
+        html.Div([html.Span(maps.value_text(row.get("value"), ind, lang, target=target),
+                            className="map-panel-value me-2",
                             id="map-panel-value"),
                   status_badge(status, lang, id="map-panel-status") if status != "not_applicable"
-                  else html.Span(maps.status_word(status, lang))], className="d-flex align-items-center"),
+                  else html.Span(status_word(status, lang))], className="d-flex align-items-center"),
         html.Div(maps.gap_text(row, ind, lang), className="map-panel-gap"),
         html.Div(maps.completeness_text(row, ind, lang), className="text-muted"),
         dcc.Link(t("map_open_unit", lang), href=href(f"/unit/{state.focus}", period=state.period,
-                                                      lang=lang if lang != "vi" else None),
+                                                      lang=lang_param(lang)),
                  className="small"),
     ])
     trend = dcc.Graph(id="map-trend", figure=trend_figure(ind, state.focus, state, target),
@@ -345,29 +310,26 @@ def map_body(state: MapState) -> html.Div:
     from dashboard import boundaries
 
     if not boundaries.layer(state.level):
-        notes.append(dbc.Alert(t("map_no_boundaries_help", lang, level=t(f"level_{state.level}", lang)),
+        notes.append(dbc.Alert(t("map_no_boundaries_help", lang, level=hierarchy.label(state.level, lang)),
                                color="warning", id="map-no-boundaries"))
     fig = maps.map_figure(state.indicator, state.period, state.level, state.parent, state.colouring, lang,
                           selected=state.selected, title="", height=MAP_HEIGHT)
     where = figures.entity(state.parent)["name"]
-    # issue 6: the camera button saves a 1920x1080 PNG (scale 2) that carries its own caption
+    # the camera button saves a 1920x1080 PNG (scale 2) that carries its own caption
     sources = frame["target_source"].dropna() if "target_source" in frame else []
-    fig = exports.caption_for_page(fig, title=figures.name_of_indicator(state.indicator, lang),
-                                   subtitle=f"{where} · {t(f'level_{state.level}', lang)} · "
+    fig = captions.caption_for_page(fig, title=figures.name_of_indicator(state.indicator, lang),
+                                   subtitle=f"{where} · {hierarchy.label(state.level, lang)} · "
                                             f"{period_label(parse_period(state.period), lang)}",
                                    source=str(sources.iloc[0]) if len(sources) else None, lang=lang)
-    export_config = exports.graph_config(exports.export_filename(state.indicator, state.parent, state.period))
+    export_config = captions.graph_config(captions.export_filename(state.indicator, state.parent, state.period))
     graph = dcc.Graph(id="map-graph", figure=fig, className="map-graph",
                       config={**export_config, **maps.GRAPH_CONFIG, "topojsonURL": dash.get_asset_url("topojson/")},
                       style={"height": f"{MAP_HEIGHT}px"})
     heading = html.H2(t("map_heading", lang, indicator=figures.name_of_indicator(state.indicator, lang),
-                        level=t(f"level_{state.level}", lang), where=where,
+                        level=hierarchy.label(state.level, lang), where=where,
                         period=period_label(parse_period(state.period), lang)),
                       className="map-heading", id="map-heading")
-    links = exports.export_links("map", lang, indicator=state.indicator, period=state.period, unit=state.parent,
-                                 level=state.level,
-                                 data={"indicator": state.indicator, "period": state.period, "level": state.level,
-                                       "parent": state.parent})  # issue 6
+    links = export_links(state.req, "map", unit=state.parent)
     return html.Div([
         heading, links, *notes,
         dbc.Row([
@@ -378,38 +340,38 @@ def map_body(state: MapState) -> html.Div:
     ])
 
 
-def layout(indicator=None, period=None, level=None, unit=None, colouring=None, lang=None, **_ignored):
-    lang = lang_or_default(lang)
-    params = {"indicator": indicator, "period": period, "level": level, "unit": unit, "colouring": colouring,
-              "lang": lang if lang != "vi" else None}
-    warnings: list[str] = []
+def layout(**query):
+    req = request.read("map", query)
+    lang = req.lang
     try:
-        state = resolve_state(indicator, period, level, unit, colouring, lang)
-        warnings = state.warnings
-        params = state.query()
-        content = html.Div([
-            dcc.Location(id="map-location", refresh="callback-nav"),
-            dcc.Store(id="map-state", data={**state.query(), "unit": state.unit, "root": state.root,
-                                            "level": state.level, "colouring": state.colouring, "lang": state.lang}),
-            dbc.Row([
-                dbc.Col(html.H1(t("map_title", lang), className="page-title"), md=9),
-                dbc.Col(data_until_stamp(figures.latest_month(state.indicator), lang), md=3,
-                        className="text-md-end"),
-            ], className="align-items-center mb-2"),
-            controls(state),
-            breadcrumb(state),
-            map_body(state),
-        ], id="map-page", **{"data-state": f"{state.indicator}|{state.period}|{state.level}|{state.unit}|"
-                                           f"{state.colouring}"})
-    except PeriodError as exc:  # no data at all yet
-        content = dbc.Alert(str(exc), color="info")
+        if req.period is None or req.indicator is None:
+            content = dbc.Alert(t("no_data_yet", lang), color="info")
+        else:
+            state = resolve_state(req)
+            req = state.req
+            content = html.Div([
+                dcc.Location(id="map-location", refresh="callback-nav"),
+                dcc.Store(id="map-state", data={**state.query(), "unit": state.unit, "root": state.root,
+                                                "level": state.level, "colouring": state.colouring,
+                                                "lang": state.lang}),
+                dbc.Row([
+                    dbc.Col(html.H1(t("map_title", lang), className="page-title"), md=9),
+                    dbc.Col(data_until_stamp(figures.latest_month(state.indicator), lang), md=3,
+                            className="text-md-end"),
+                ], className="align-items-center mb-2"),
+                controls(state),
+                breadcrumb(state),
+                map_body(state),
+            ], id="map-page", **{"data-state": f"{state.indicator}|{state.period}|{state.level}|{state.unit}|"
+                                               f"{state.colouring}"})
     except Exception:  # a hand-edited URL or a database hiccup must never show a traceback
         log.exception("map page failed")
         content = dbc.Alert(t("error_generic", lang), color="secondary")
-    return shell(content, lang=lang, active="map", path=PATH, params=params, warnings=warnings)
+    return shell(content, req=req, active="map", path=PATH)
 
 
-dash.register_page(__name__, path=PATH, name="map", title="Bản đồ — Dashboard chỉ đạo điều hành", layout=layout)
+dash.register_page(__name__, path=PATH, name="map", nav="nav_map", order=1, title=page_title("nav_map"),
+                   layout=layout)
 
 
 def next_query(state: dict, trigger: str | None, indicator=None, period=None, level=None, colouring=None,
@@ -426,14 +388,15 @@ def next_query(state: dict, trigger: str | None, indicator=None, period=None, le
         new["colouring"] = colouring
     elif trigger == "map-graph" and click:
         points = click.get("points") or []
-        data = points[0].get("customdata") if points else None
-        if not data or not data[0]:
+        data = points[0].get("customdata") if points and isinstance(points[0], dict) else None
+        if not isinstance(data, list) or len(data) < 3 or not data[0]:
             return None
         new["unit"] = str(data[0])
-        new["level"] = "commune" if data[2] in ("facility", "commune") else (data[2] or new["level"])
+        lowest = hierarchy.lowest_level()
+        new["level"] = lowest if data[2] in (hierarchy.FACILITY, lowest) else (data[2] or new["level"])
     elif trigger == "map-table" and cell and cell.get("row_id"):
         new["unit"] = str(cell["row_id"])
-        new["level"] = CHILD.get(state.get("level") or "district", "commune")
+        new["level"] = hierarchy.map_child(state.get("level") or hierarchy.middle_level())
     else:
         return None
     if new == {k: state.get(k) for k in new}:
@@ -452,7 +415,11 @@ def next_query(state: dict, trigger: str | None, indicator=None, period=None, le
           Input("map-colouring", "value"), Input("map-graph", "clickData"), Input("map-table", "active_cell"),
           State("map-state", "data"), prevent_initial_call=True)
 def _state_to_url(indicator, period, level, colouring, click, cell, state):
-    query = next_query(state or {}, ctx.triggered_id, indicator, period, level, colouring, click, cell)
+    # Callback payloads come from the browser: anything of the wrong shape is no action.
+    state = state if isinstance(state, dict) else {}
+    click = click if isinstance(click, dict) else None
+    cell = cell if isinstance(cell, dict) else None
+    query = next_query(state, ctx.triggered_id, indicator, period, level, colouring, click, cell)
     if query is None:
         return no_update
-    return href("", **query)
+    return href("", **request.read("map", query).query())

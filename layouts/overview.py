@@ -9,13 +9,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures
+from dashboard import figures, request, theme
 from dashboard import formatting as fmt
-from dashboard.exports import export_href, export_links
-from dashboard.i18n import lang_or_default, t
+from dashboard.i18n import t
+from dashboard.periods import period_label
+from dashboard.request import Request
 from dashboard.wording import completeness_text, gap_sentence
-from dashboard.periods import PeriodError, period_label
-from layouts.common import STATUS_COLORS, data_until_stamp, href, period_options, period_param, shell, status_badge
+from layouts.common import (data_until_stamp, export_links, href, lang_param, page_title, period_options, shell,
+                            status_badge)
 
 log = logging.getLogger(__name__)
 
@@ -33,49 +34,49 @@ def sparkline(frame: pd.DataFrame, target: float | None, color: str) -> go.Figur
     return fig
 
 
-def headline_card(code: str, period_label_value: str, root: str, lang: str) -> dbc.Col:
+def headline_card(code: str, req: Request) -> dbc.Col:
+    lang, period_label_value, root = req.lang, req.period_label, req.unit
     card = figures.headline(code, period_label_value, root)
     ind, row = card.indicator, card.row
-    decimals = int(ind.get("decimals") or 1)
     status = row.get("status") or "no_data"
-    target = row.get("target")
+    target = fmt.as_number(row.get("target"))
     deadline = row.get("deadline")
-    target_line = (t("target_by", lang, value=fmt.percent(target, 0 if float(target).is_integer() else 1, lang),
-                     deadline=fmt.month(deadline))
-                   if target is not None and not pd.isna(target) else t("no_target_set", lang))
+    target_line = (t("target_by", lang, value=fmt.target_value(target, ind, lang), deadline=fmt.month(deadline))
+                   if target is not None else t("no_target_set", lang))
     body = [
         html.Div(figures.name_of_indicator(code, lang, short=True), className="kpi-title"),
         html.Div([
-            html.Span(fmt.percent(row.get("value"), decimals, lang), className="kpi-value",
+            html.Span(fmt.value(row.get("value"), ind, lang, target=target), className="kpi-value",
                       id=f"kpi-value-{code}", **{"data-value": "" if pd.isna(row.get("value")) else repr(float(row["value"]))}),
             status_badge(status, lang, id=f"kpi-status-{code}"),
         ], className="kpi-value-row"),
         html.Div(target_line, className="kpi-target", id=f"kpi-target-{code}"),
         html.Div(gap_sentence(row, ind, lang), className="kpi-gap", id=f"kpi-gap-{code}"),
-        dcc.Graph(figure=sparkline(card.sparkline, target, STATUS_COLORS.get(status, "#1f6feb")),
+        dcc.Graph(figure=sparkline(card.sparkline, target, theme.status_color(status)),
                   config={"displayModeBar": False, "staticPlot": True}, className="kpi-sparkline",
                   id=f"kpi-spark-{code}"),
         html.Div(t("trend_12m", lang), className="kpi-caption"),
         html.Div(completeness_text(row, ind, lang), className="kpi-completeness", id=f"kpi-completeness-{code}"),
-        # issue 5: who has not reported, grouped by zone, on the scorecard
+        # who has not reported, grouped by zone, on the scorecard
         (dcc.Link(t("sc_see_missing", lang), className="kpi-missing-link no-print", id=f"kpi-missing-{code}",
-                  href=href("/targets", ind=code, period=period_label_value, view="completeness",
-                            lang=lang if lang != "vi" else None))
+                  href=href("/targets", indicator=code, period=period_label_value, view="completeness",
+                            lang=lang_param(lang)))
          if int(row.get("reported") or 0) < int(row.get("expected") or 0) else None),
         html.Div(f"{t('source', lang)}: {row.get('target_source')}" if row.get("target_source") else "",
                  className="kpi-source"),
-        # issue 6: the card's chart as a 1920x1080 picture for the briefing, rendered on the server
-        html.A(t("exp2_image", lang), href=export_href("chart", indicator=code, unit=root,
-                                                       period=period_label_value, lang=lang),
+        # the card's chart as a 1920x1080 picture for the briefing, rendered on the server
+        html.A(t("exp2_image", lang), href=href("/export/chart.png", indicator=code, unit=root,
+                                                period=period_label_value, lang=lang),
                download="", className="kpi-export no-print", id=f"kpi-export-{code}",
                title=t("exp2_image_title", lang)),
     ]
     return dbc.Col(dbc.Card(dbc.CardBody(body), className="kpi-card h-100",
-                            style={"borderTop": f"6px solid {STATUS_COLORS.get(status, '#57606a')}"},
+                            style={"borderTop": f"6px solid {theme.status_color(status)}"},
                             id=f"kpi-card-{code}"), xs=12, md=6, xl=3, className="mb-3")
 
 
-def other_indicators_table(codes: list[str], period_value: str, root: str, lang: str) -> html.Table:
+def other_indicators_table(codes: list[str], req: Request) -> html.Table:
+    lang, period_value, root = req.lang, req.period_label, req.unit
     header = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
                                  ("col_indicator", "col_value", "col_target", "col_status", "col_reporting")]))
     rows = []
@@ -83,12 +84,12 @@ def other_indicators_table(codes: list[str], period_value: str, root: str, lang:
         ind = figures.indicator(code)
         card = figures.headline(code, period_value, root)
         row = card.row
-        target = row.get("target")
+        target = fmt.as_number(row.get("target"))
         rows.append(html.Tr([
             html.Td(figures.name_of_indicator(code, lang)),
-            html.Td(fmt.percent(row.get("value"), int(ind.get("decimals") or 1), lang), className="num"),
-            html.Td(f"{fmt.percent(target, 0, lang)} ({fmt.month(row.get('deadline'))})"
-                    if target is not None and not pd.isna(target) else "—", className="num"),
+            html.Td(fmt.value(row.get("value"), ind, lang, target=target), className="num"),
+            html.Td(f"{fmt.target_value(target, ind, lang)} ({fmt.month(row.get('deadline'))})"
+                    if target is not None else "—", className="num"),
             html.Td(status_badge(row.get("status") or "no_data", lang)),
             html.Td(completeness_text(row, ind, lang)),
         ]))
@@ -96,51 +97,53 @@ def other_indicators_table(codes: list[str], period_value: str, root: str, lang:
                      className="other-indicators")
 
 
-def layout(period: str | None = None, lang: str | None = None, **_ignored):
-    lang = lang_or_default(lang)
-    warnings: list[str] = []
+def layout(**query):
+    req = request.read("overview", query)
+    lang = req.lang
     try:
-        heads = figures.headline_codes()
-        chosen = period_param(period, lang, warnings)
-        root = figures.root_code()
-        months = sorted({m for code in heads for m in figures.months(code)}, reverse=True)
-        controls = dbc.Row([
-            dbc.Col(html.H1(t("overview_title", lang), className="page-title"), md=7),
-            dbc.Col(html.Div([
-                html.Label(t("period", lang), htmlFor="overview-period", className="me-2"),
-                dcc.Dropdown(id="overview-period", options=period_options(months, lang), value=chosen.label,
-                             clearable=False, searchable=False, className="period-dropdown"),
-            ], className="d-flex align-items-center"), md=3),
-            dbc.Col(data_until_stamp(figures.latest_month(), lang), md=2, className="text-md-end"),
-        ], className="align-items-center mb-3")
-        exports_row = export_links("overview", lang, period=chosen.label, unit=root)  # issue 6
-        cards = dbc.Row([headline_card(code, chosen.label, root, lang) for code in heads], id="headline-cards")
-        others = [c for c in figures.indicators()["code"] if c not in heads]
-        content = html.Div([
-            dcc.Location(id="overview-location", refresh="callback-nav"),
-            dcc.Store(id="overview-lang", data=lang),
-            controls,
-            exports_row,
-            html.H2(period_label(chosen, lang), className="period-heading", id="period-heading"),
-            cards,
-            html.H3(t("overview_other", lang), className="mt-4"),
-            other_indicators_table(others, chosen.label, root, lang),
-        ])
-    except PeriodError as exc:  # no data at all yet
-        content = dbc.Alert(str(exc), color="info")
+        if req.period is None:
+            content = dbc.Alert(t("no_data_yet", lang), color="info")
+        else:
+            content = overview_content(req)
     except Exception:  # a wall screen must never show a traceback
         log.exception("overview failed")
         content = dbc.Alert(t("error_generic", lang), color="secondary")
-    return shell(content, lang=lang, active="overview", path="/",
-                 params={"period": period, "lang": lang}, warnings=warnings)
+    return shell(content, req=req, active="overview", path="/")
 
 
-dash.register_page(__name__, path="/", name="overview", title="Tổng quan — Dashboard chỉ đạo điều hành",
-                   layout=layout)
+def overview_content(req: Request):
+    lang = req.lang
+    heads = figures.headline_codes()
+    months = sorted({m for code in heads for m in figures.months(code)}, reverse=True)
+    controls = dbc.Row([
+        dbc.Col(html.H1(t("overview_title", lang), className="page-title"), md=7),
+        dbc.Col(html.Div([
+            html.Label(t("period", lang), htmlFor="overview-period", className="me-2"),
+            dcc.Dropdown(id="overview-period", options=period_options(months, lang), value=req.period_label,
+                         clearable=False, searchable=False, className="period-dropdown"),
+        ], className="d-flex align-items-center"), md=3),
+        dbc.Col(data_until_stamp(figures.latest_month(), lang), md=2, className="text-md-end"),
+    ], className="align-items-center mb-3")
+    cards = dbc.Row([headline_card(code, req) for code in heads], id="headline-cards")
+    others = [c for c in figures.indicators()["code"] if c not in heads]
+    return html.Div([
+        dcc.Location(id="overview-location", refresh="callback-nav"),
+        dcc.Store(id="overview-lang", data=lang),
+        controls,
+        export_links(req, "overview"),
+        html.H2(period_label(req.period, lang), className="period-heading", id="period-heading"),
+        cards,
+        html.H3(t("overview_other", lang), className="mt-4"),
+        other_indicators_table(others, req),
+    ])
+
+
+dash.register_page(__name__, path="/", name="overview", nav="nav_overview", order=0,
+                   title=page_title("nav_overview"), layout=layout)
 
 
 @callback(Output("overview-location", "search"), Input("overview-period", "value"),
           State("overview-lang", "data"), prevent_initial_call=True)
 def _period_to_url(period, lang):
-    query = href("", period=period, lang=lang if lang != "vi" else None)
-    return query
+    req = request.read("overview", {"period": period, "lang": lang})
+    return href("", **req.query())

@@ -1,9 +1,10 @@
 """Target scorecard (/targets): every unit of a level against every indicator's target.
 
-State lives in the URL: level, zone, period, behind (1 = only units at risk or off track),
-sort (name, zone or an indicator code), dir (asc, desc), ind (indicator of the movers
-ranking and the open completeness list), view (completeness = the reporting list first), lang.
-A bad value gives a warning and the default, never a traceback.
+State lives in the URL, read by dashboard.request (view "targets"): level, unit (the zone whose
+units are listed; old name ``zone``), period, behind (1 = only units behind target), sort (name,
+zone or an indicator code), dir (asc, desc), indicator (old name ``ind``: the movers ranking and
+the open completeness list), view (completeness = the reporting list first), lang. A bad value
+gives a warning and the default, never a traceback.
 """
 from __future__ import annotations
 
@@ -14,36 +15,23 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import exports, figures
+from dashboard import figures, hierarchy, request, theme
 from dashboard import formatting as fmt
 from dashboard import scorecard as sc
-from dashboard.i18n import lang_or_default, t
-from dashboard.periods import PeriodError, parse_period, period_label
-from layouts.common import (
-    period_param,
-    STATUS_COLORS,
-    data_until_stamp,
-    href,
-    period_options,
-    shell,
-)
+from dashboard.i18n import t
+from dashboard.periods import parse_period, period_label
+from dashboard.request import Problem, Request
+from dashboard.wording import status_word
+from layouts.common import data_until_stamp, export_links, href, lang_param, page_title, period_options, shell
 
 log = logging.getLogger(__name__)
 
 PATH = "/targets"
-DEFAULT_LEVEL = "district"
-CELL_COLORS = {**STATUS_COLORS, sc.NOT_EXPECTED: "#d0d7de"}
-TRUE_WORDS = ("1", "true", "yes", "on")
-
-
-def _tint(hex_color: str, alpha: float = 0.16) -> str:
-    h = hex_color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
+_tint = theme.tint
 
 
 def cell_word(status: str, lang: str) -> str:
-    return t("sc_not_expected", lang) if status == sc.NOT_EXPECTED else t(f"status_{status}", lang)
+    return t("sc_not_expected", lang) if status == sc.NOT_EXPECTED else status_word(status, lang)
 
 
 def status_cell(row: dict, ind: dict, lang: str, cell_id: str | None = None) -> html.Td:
@@ -51,9 +39,10 @@ def status_cell(row: dict, ind: dict, lang: str, cell_id: str | None = None) -> 
     status colour, and how many reported when not everyone did."""
     status = row.get("status") or "no_data"
     value = row.get("value")
-    color = CELL_COLORS.get(status, "#57606a")
-    lines = [html.Div(fmt.percent(value, int(ind.get("decimals") or 1), lang), className="sc-value"),
-             html.Div(cell_word(status, lang), className="sc-status")]
+    color = theme.status_color(status)
+    lines = [html.Div(fmt.value(value, ind, lang, target=row.get("target")), className="sc-value"),
+             html.Div([html.Span(theme.status_icon(status), className="status-icon", **{"aria-hidden": "true"}),
+                       " ", cell_word(status, lang)], className="sc-status")]
     expected, reported = int(row.get("expected") or 0), int(row.get("reported") or 0)
     if expected and reported < expected:
         lines.append(html.Div(t("sc_reported_cell", lang, reported=fmt.number(reported, 0, lang),
@@ -66,7 +55,7 @@ def status_cell(row: dict, ind: dict, lang: str, cell_id: str | None = None) -> 
 
 
 def unit_link(code: str, name: str, period: str, lang: str) -> dcc.Link:
-    return dcc.Link(name, href=href(f"/unit/{code}", period=period, lang=lang if lang != "vi" else None),
+    return dcc.Link(name, href=href(f"/unit/{code}", period=period, lang=lang_param(lang)),
                     className="sc-unit-link")
 
 
@@ -115,16 +104,14 @@ def movers_block(ind_code: str, period: str, level: str, zone: str | None, lang:
                       start=fmt.month(result["start"]), end=fmt.month(result["end"])), className="h5 mt-4")
     if result["top"].empty:
         return html.Div([title, html.P(t("sc_movers_none", lang))], id="sc-movers")
-    decimals = int(ind.get("decimals") or 1)
-
     def table(frame: pd.DataFrame, key: str, table_id: str):
         if frame.empty:
             return html.Div([html.H4(t(key, lang), className="h6"), html.P("—", id=table_id)])
         rows = [html.Tr([
             html.Td(i + 1, className="num"),
             html.Td(unit_link(r.code, r.name, period, lang)),
-            html.Td(fmt.percent(r.value_before, decimals, lang), className="num"),
-            html.Td(fmt.percent(r.value_now, decimals, lang), className="num"),
+            html.Td(fmt.value(r.value_before, ind, lang), className="num"),
+            html.Td(fmt.value(r.value_now, ind, lang), className="num"),
             html.Td(("+" if r.change > 0 else "−" if r.change < 0 else "") + fmt.points(abs(r.change), 1, lang),
                     className="num sc-change", **{"data-change": repr(float(r.change))}),
         ], id=f"{table_id}-{r.code}") for i, r in enumerate(frame.itertuples())]
@@ -182,9 +169,11 @@ def completeness_block(period: str, scope: str, lang: str, open_ind: str | None,
 
 
 def legend(lang: str):
-    items = [html.Span(cell_word(s, lang), className="sc-legend-item",
-                       style={"backgroundColor": _tint(CELL_COLORS[s]), "borderLeft": f"6px solid {CELL_COLORS[s]}"})
-             for s in ("achieved", "on_track", "at_risk", "off_track", "no_data", "no_target", sc.NOT_EXPECTED)]
+    items = [html.Span([html.Span(theme.status_icon(s), className="status-icon", **{"aria-hidden": "true"}), " ",
+                        cell_word(s, lang)], className="sc-legend-item",
+                       style={"backgroundColor": _tint(theme.status_color(s)),
+                              "borderLeft": f"6px solid {theme.status_color(s)}"})
+             for s in theme.STATUS_ORDER]
     return html.Div([html.Span(t("sc_status_legend", lang) + ": ", className="me-1")] + items, className="sc-legend")
 
 
@@ -194,62 +183,46 @@ def default_ranking_indicator(codes: list[str], period: str) -> str:
     root = figures.root_code()
 
     def reporters(code: str) -> int:
-        frame = figures.figures(code, period, "province")
+        frame = figures.figures(code, period, hierarchy.root_level())
         row = frame[frame["code"] == root]
         return int(row["expected"].iloc[0]) if not row.empty else 0
 
     return max(codes, key=lambda c: (reporters(c), -codes.index(c)))
 
 
-def read_params(level, zone, period, behind, sort, dir, ind, view, lang) -> tuple[dict, list[str]]:
-    """The page state from URL parameters; every bad value becomes a warning and its default."""
-    warnings: list[str] = []
-
-    def bad(key: str, value) -> None:
-        warnings.append(t("bad_param", lang, detail=t(key, lang, value=value)))
-
-    state: dict = {"lang": lang}
-    if level in (None, ""):
-        level = DEFAULT_LEVEL
-    elif level not in figures.LEVELS:
-        bad("sc_bad_level", level)
-        level = DEFAULT_LEVEL
-    state["level"] = level
-    units = figures.units()
-    zones = units[units["level"] == "district"]
-    if zone and zone not in set(zones["code"]):
-        bad("sc_bad_zone", zone)
+def read_state(req: Request) -> tuple[dict, list[str]]:
+    """The page state from a read request; what only this page can check (the sort key, a zone
+    at the top level) becomes a warning and its default."""
+    lang = req.lang
+    warnings = req.warnings()
+    level = req.level
+    zone = req.unit
+    if zone and figures.entity(zone)["level"] == hierarchy.root_level():
         zone = None
-    if zone and level == "province":
+    if zone and level == hierarchy.root_level():
         warnings.append(t("sc_zone_ignored", lang))
         zone = None
-    state["zone"] = zone or None
-    chosen = period_param(period, lang, warnings)
-    state["period"] = chosen.label
-    state["behind"] = str(behind).strip().lower() in TRUE_WORDS if behind not in (None, "") else False
     codes = list(figures.indicators()["code"])
     heads = figures.headline_codes() or codes
-    if ind and ind not in codes:
-        bad("sc_bad_indicator", ind)
-        ind = None
-    state["ind"] = ind or default_ranking_indicator(heads, chosen.label)
+    sort = req.get("sort")
     if sort and sort not in ("name", "zone", *codes):
-        bad("sc_bad_sort", sort)
+        warnings.append(Problem("sort", "req_bad_choice", (("name", "sort"), ("value", sort[:40]),
+                                                           ("allowed", "name, zone, " + ", ".join(codes)))).text(lang))
         sort = None
-    state["sort"] = sort or "name"
-    state["dir"] = dir if dir in ("asc", "desc") else "asc"
-    state["view"] = "completeness" if view == "completeness" else None
+    state = {"lang": lang, "level": level, "zone": zone, "period": req.period_label,
+             "behind": bool(req.get("behind")), "ind": req.indicator or default_ranking_indicator(heads, req.period_label),
+             "sort": sort or "name", "dir": req.get("dir") or "asc", "view": req.get("view")}
     return state, warnings
 
 
 def url_params(state: dict, **changes) -> dict:
-    """The URL parameters of a state, defaults left out."""
+    """The URL parameters of a state, defaults left out (the reader's canonical names)."""
     s = {**state, **changes}
-    return {"level": s.get("level") if s.get("level") not in (None, DEFAULT_LEVEL) else None,
-            "zone": s.get("zone"), "period": s.get("period"), "behind": "1" if s.get("behind") is True else None,
+    return {"level": s.get("level") if s.get("level") not in (None, hierarchy.middle_level()) else None,
+            "unit": s.get("zone"), "period": s.get("period"), "behind": "1" if s.get("behind") is True else None,
             "sort": s.get("sort") if s.get("sort") not in (None, "name") else None,
-            "dir": s.get("dir") if s.get("dir") == "desc" else None, "ind": s.get("ind"), "view": s.get("view"),
-            "lang": s.get("lang") if s.get("lang") not in (None, "vi") else None}
+            "dir": s.get("dir") if s.get("dir") == "desc" else None, "indicator": s.get("ind"),
+            "view": s.get("view"), "lang": lang_param(s.get("lang") or "vi")}
 
 
 def url_for(state: dict, **changes) -> str:
@@ -258,7 +231,7 @@ def url_for(state: dict, **changes) -> str:
 
 def controls(state: dict, lang: str):
     units = figures.units()
-    zones = units[(units["level"] == "district") & units["valid_to"].isna()].sort_values("name")
+    zones = units[(units["level"] == hierarchy.middle_level()) & units["valid_to"].isna()].sort_values("name")
     heads = set(figures.headline_codes())
     codes = list(figures.indicators()["code"])
     months = sorted({m for code in codes if code in heads for m in figures.months(code)}, reverse=True) \
@@ -266,11 +239,12 @@ def controls(state: dict, lang: str):
     return dbc.Row([
         dbc.Col([html.Label(t("sc_level", lang), htmlFor="sc-level"),
                  dcc.Dropdown(id="sc-level", value=state["level"], clearable=False, searchable=False,
-                              options=[{"label": t(f"level_{lv}", lang), "value": lv} for lv in figures.LEVELS])],
+                              options=[{"label": hierarchy.label(lv, lang), "value": lv}
+                                       for lv in hierarchy.all_levels()])],
                 md=2),
         dbc.Col([html.Label(t("sc_zone", lang), htmlFor="sc-zone"),
                  dcc.Dropdown(id="sc-zone", value=state["zone"], clearable=True, placeholder=t("sc_all_zones", lang),
-                              disabled=state["level"] == "province",
+                              disabled=state["level"] == hierarchy.root_level(),
                               options=[{"label": n, "value": c} for c, n in zip(zones["code"], zones["name"])])],
                 md=3),
         dbc.Col([html.Label(t("period", lang), htmlFor="sc-period"),
@@ -285,30 +259,31 @@ def controls(state: dict, lang: str):
     ], className="mb-3 sc-controls g-2")
 
 
-def layout(level=None, zone=None, period=None, behind=None, sort=None, dir=None, ind=None, view=None,
-           lang=None, **_ignored):
-    lang = lang_or_default(lang)
-    warnings: list[str] = []
-    state = {"lang": lang, "level": level, "zone": zone, "period": period, "behind": behind, "sort": sort,
-             "dir": dir, "ind": ind, "view": view}
+def layout(**query):
+    req = request.read("targets", query)
+    lang = req.lang
+    state: dict = {"lang": lang}
+    warnings = req.warnings()
     try:
-        state, warnings = read_params(level, zone, period, behind, sort, dir, ind, view, lang)
-        content = page_content(state, lang)
-    except PeriodError as exc:  # no data at all yet
-        content = dbc.Alert(str(exc), color="info")
+        if req.period is None:
+            content = dbc.Alert(t("no_data_yet", lang), color="info")
+        else:
+            state, warnings = read_state(req)
+            content = page_content(state, req)
     except Exception:  # never a traceback on screen
         log.exception("scorecard failed")
         content = dbc.Alert(t("error_generic", lang), color="secondary")
-    return shell(content, lang=lang, active="targets", path=PATH, params=url_params(state), warnings=warnings)
+    return shell(content, req=req, active="targets", path=PATH, warnings=warnings)
 
 
-def page_content(state: dict, lang: str):
+def page_content(state: dict, req: Request):
+    lang = req.lang
     level, zone, period = state["level"], state["zone"], state["period"]
     long = sc.cells(period, level, zone)
     indicators = sc.applicable(long)
     hidden = [c for c in dict.fromkeys(long["indicator"]) if c not in indicators] if not long.empty else []
     table = sc.build_table(long, indicators)
-    show_zone = level in ("commune", "facility")
+    show_zone = hierarchy.is_above(hierarchy.middle_level(), level)
     zone_names: dict = {}
     if show_zone and not table.empty:
         table = sc.with_zones(table)
@@ -344,11 +319,10 @@ def page_content(state: dict, lang: str):
                 className="align-items-center mb-2"),
         html.P(t("sc_intro", lang), className="sc-note"),
         controls(state, lang),
-        html.H2(f"{t(f'level_{level}', lang)} — {period_label(parse_period(period), lang)}"
+        html.H2(f"{hierarchy.label(level, lang)} — {period_label(parse_period(period), lang)}"
                 + (f" — {figures.entity(zone)['name']}" if zone else ""), className="period-heading",
                 id="sc-heading"),
-        exports.export_links("scorecard", lang, period=period, unit=zone or None, level=level,  # issue 6
-                             data={"period": period, "level": level, "parent": zone or None}),
+        export_links(req.with_(unit=zone, level=level), "scorecard"),
     ]
     if state["view"] == "completeness":
         blocks.append(completeness)
@@ -368,8 +342,8 @@ def page_content(state: dict, lang: str):
     return html.Div(blocks)
 
 
-dash.register_page(__name__, path=PATH, name="targets", title="Chỉ tiêu — Dashboard chỉ đạo điều hành",
-                   layout=layout)
+dash.register_page(__name__, path=PATH, name="targets", nav="nav_targets", order=2,
+                   title=page_title("nav_targets"), layout=layout)
 
 
 @callback(Output("sc-location", "search"),
@@ -377,9 +351,12 @@ dash.register_page(__name__, path=PATH, name="targets", title="Chỉ tiêu — D
           Input("sc-ind", "value"), Input("sc-behind", "value"), State("sc-state", "data"),
           prevent_initial_call=True)
 def _controls_to_url(level, zone, period, ind, behind, data):
-    data = data or {}
-    state = {"lang": data.get("lang") or "vi", "level": level or DEFAULT_LEVEL,
-             "zone": zone if level != "province" else None, "period": period, "ind": ind,
-             "behind": bool(behind), "sort": data.get("sort") or "name", "dir": data.get("dir") or "asc",
-             "view": data.get("view")}
-    return url_for(state)[len(PATH):]
+    # Callback payloads come from the browser: they go through the reader like a URL.
+    data = data if isinstance(data, dict) else {}
+    req = request.read("targets", {"level": level, "unit": zone, "period": period, "indicator": ind,
+                                   "behind": "1" if isinstance(behind, list) and behind else None,
+                                   "sort": data.get("sort"), "dir": data.get("dir"), "view": data.get("view"),
+                                   "lang": data.get("lang")})
+    if req.unit and req.level == hierarchy.root_level():
+        req = req.with_(unit=None)
+    return href("", **req.query())

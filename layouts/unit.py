@@ -3,8 +3,9 @@
 Every indicator the unit (or facility) reports, against its own or inherited target: the
 value and status, the gap in real numbers, one plain sentence, the trend with the target,
 the deadline and the projection cone, the rank among peers, reporting completeness; then the
-units beneath it with links down and a breadcrumb up. URL parameters: period, lang. An
-unknown code gives a friendly page, never a traceback.
+units beneath it with links down and a breadcrumb up. Parameters (dashboard.request, view
+"unit"): the unit from the path, period, lang. An unknown code gives a friendly page, a unit
+outside the user's scope says so; never a traceback.
 """
 from __future__ import annotations
 
@@ -16,21 +17,15 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import exports, figures, progress
+from dashboard import figures, hierarchy, progress, request, theme
 from dashboard import formatting as fmt
 from dashboard import scorecard as sc
 from dashboard import unitview as uv
-from dashboard.i18n import lang_or_default, t
-from dashboard.periods import PeriodError, parse_period, period_label
-from layouts.common import (
-    period_param,
-    STATUS_COLORS,
-    data_until_stamp,
-    href,
-    period_options,
-    shell,
-    status_badge,
-)
+from dashboard.i18n import t
+from dashboard.periods import parse_period, period_label
+from dashboard.request import Request
+from layouts.common import (data_until_stamp, export_links, href, lang_param, page_title, period_options, shell,
+                            status_badge)
 from layouts.targets import scorecard_table
 
 log = logging.getLogger(__name__)
@@ -39,9 +34,9 @@ MISSING_NAMES_SHOWN = 12
 
 
 def level_word(ent: dict, lang: str) -> str:
-    if ent["level"] == "facility":
+    if ent["level"] == hierarchy.FACILITY:
         return t(f"kind_facility:{ent.get('type') or 'other'}", lang)
-    return t(f"level_{ent['level']}", lang)
+    return hierarchy.label(ent["level"], lang)
 
 
 def breadcrumb(code: str, period: str, lang: str):
@@ -50,8 +45,7 @@ def breadcrumb(code: str, period: str, lang: str):
         if anc == code:
             items.append(html.Li(name, className="breadcrumb-item active", **{"aria-current": "page"}))
         else:
-            items.append(html.Li(dcc.Link(name, href=href(f"/unit/{anc}", period=period,
-                                                          lang=lang if lang != "vi" else None)),
+            items.append(html.Li(dcc.Link(name, href=href(f"/unit/{anc}", period=period, lang=lang_param(lang))),
                                  className="breadcrumb-item"))
     return html.Nav(html.Ol(items, className="breadcrumb"), **{"aria-label": t("unit_breadcrumb", lang)},
                     id="unit-breadcrumb")
@@ -64,7 +58,7 @@ def _date(month: str) -> pd.Timestamp:
 def trend_figure(up: uv.UnitProgress, ind: dict, lang: str) -> go.Figure:
     prog = up.progress
     status = up.row.get("status") or "no_data"
-    color = STATUS_COLORS.get(status, "#1f6feb")
+    color = theme.status_color(status)
     hist = up.history
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[_date(m) for m in hist["period"]], y=hist["value"], mode="lines+markers",
@@ -99,7 +93,7 @@ def trend_figure(up: uv.UnitProgress, ind: dict, lang: str) -> go.Figure:
     if target is not None and pd.notna(target):
         ys.append(float(target))
         fig.add_hline(y=float(target), line={"color": "#57606a", "dash": "dot", "width": 1.5},
-                      annotation_text=t("unit_chart_target", lang, value=fmt.percent(float(target), 0, lang)),
+                      annotation_text=t("unit_chart_target", lang, value=fmt.target_value(target, ind, lang)),
                       annotation_position="top left")
     if deadline:
         fig.add_shape(type="line", x0=_date(deadline), x1=_date(deadline), y0=0, y1=1, yref="paper",
@@ -118,12 +112,11 @@ def trend_figure(up: uv.UnitProgress, ind: dict, lang: str) -> go.Figure:
     return fig
 
 
-def target_line(up: uv.UnitProgress, code: str, lang: str) -> list:
-    target, deadline = up.row.get("target"), up.row.get("deadline")
-    if target is None or pd.isna(target):
+def target_line(up: uv.UnitProgress, ind: dict, code: str, lang: str) -> list:
+    target, deadline = fmt.as_number(up.row.get("target")), up.row.get("deadline")
+    if target is None:
         return [t("no_target_set", lang)]
-    lines = [t("target_by", lang, value=fmt.percent(float(target), 0 if float(target).is_integer() else 1, lang),
-               deadline=fmt.month(deadline))]
+    lines = [t("target_by", lang, value=fmt.target_value(target, ind, lang), deadline=fmt.month(deadline))]
     scope = up.target_scope
     if scope == code:
         lines.append(" · " + t("unit_target_own", lang))
@@ -150,13 +143,13 @@ def gap_line(up: uv.UnitProgress, ind: dict, lang: str) -> str:
 def rank_text(code: str, ent: dict, ind_code: str, period: str, lang: str) -> str:
     ind = figures.indicator(ind_code)
     peers = figures.figures(ind_code, period, ent["level"])
-    if ent["level"] == "facility":
+    if ent["level"] == hierarchy.FACILITY:
         same = figures.facilities()
         kind = same.loc[code, "type"] if code in same.index else None
         peers = peers[peers["code"].map(same["type"]) == kind]
         peers_word = t("unit_peers_facility", lang)
     else:
-        peers_word = t(f"kind_{ent['level']}", lang)
+        peers_word = hierarchy.kind_word(ent["level"], lang)
     peers = peers[peers["expected"] > 0]
     got = sc.peer_rank(peers, code, bool(ind["higher_is_better"]))
     if got is None:
@@ -188,13 +181,13 @@ def indicator_section(code: str, ent: dict, ind_code: str, period: str, lang: st
     row = up.row
     status = row.get("status") or "no_data"
     value = row.get("value")
-    decimals = int(ind.get("decimals") or 1)
     left = [
         html.H3(figures.name_of_indicator(ind_code, lang), className="h6 unit-ind-title"),
-        html.Div([html.Span(fmt.percent(value, decimals, lang), className="unit-value", id=f"unit-value-{ind_code}",
+        html.Div([html.Span(fmt.value(value, ind, lang, target=row.get("target")), className="unit-value",
+                            id=f"unit-value-{ind_code}",
                             **{"data-value": "" if value is None or pd.isna(value) else repr(float(value))}),
                   status_badge(status, lang, id=f"unit-status-{ind_code}")], className="kpi-value-row"),
-        html.Div(target_line(up, code, lang), className="kpi-target", id=f"unit-target-{ind_code}"),
+        html.Div(target_line(up, ind, code, lang), className="kpi-target", id=f"unit-target-{ind_code}"),
         html.Div(gap_line(up, ind, lang), className="kpi-gap", id=f"unit-gap-{ind_code}"),
         html.P(uv.sentence(up.progress, ind, lang, period, up.observations), className="unit-sentence", id=f"unit-sentence-{ind_code}"),
         html.Div(rank_text(code, ent, ind_code, period, lang), className="unit-rank", id=f"unit-rank-{ind_code}"),
@@ -206,7 +199,7 @@ def indicator_section(code: str, ent: dict, ind_code: str, period: str, lang: st
                       className="unit-trend", id=f"unit-trend-{ind_code}")
     return dbc.Card(dbc.CardBody(dbc.Row([dbc.Col(left, lg=5), dbc.Col(graph, lg=7)])),
                     className="mb-3 unit-indicator", id=f"unit-ind-{ind_code}",
-                    style={"borderLeft": f"6px solid {STATUS_COLORS.get(status, '#57606a')}"})
+                    style={"borderLeft": f"6px solid {theme.status_color(status)}"})
 
 
 def applicable_indicators(code: str, level: str, period: str) -> tuple[list[str], list[str]]:
@@ -225,7 +218,7 @@ def children_block(code: str, period: str, lang: str):
         return html.Div([html.H2(t("unit_children", lang), className="h5 mt-4"),
                          html.P(t("unit_no_children", lang))], id="unit-children-block")
     kids = long.drop_duplicates("code")
-    kids = kids.assign(_facility=kids["level"] == "facility", _key=kids["name"].map(sc.collation_key))
+    kids = kids.assign(_facility=kids["level"] == hierarchy.FACILITY, _key=kids["name"].map(sc.collation_key))
     order = list(kids.sort_values(["_facility", "_key"], kind="mergesort")["code"])  # units, then facilities
     return html.Div([html.H2(t("unit_children", lang), className="h5 mt-4"),
                      scorecard_table(long, inds, lang, period, table_id="unit-children", order=order)],
@@ -236,33 +229,44 @@ def not_found(code: str, lang: str):
     return html.Div([
         html.H1(t("unit_not_found_title", lang), className="page-title"),
         dbc.Alert(t("unit_not_found", lang, code=code), color="warning", id="unit-not-found"),
-        dcc.Link(t("unit_to_scorecard", lang), href=href("/targets", lang=lang if lang != "vi" else None)),
+        dcc.Link(t("unit_to_scorecard", lang), href=href("/targets", lang=lang_param(lang))),
     ])
 
 
-def layout(code: str | None = None, period: str | None = None, lang: str | None = None, **_ignored):
-    lang = lang_or_default(lang)
-    warnings: list[str] = []
-    code = (code or "").strip()
-    path = f"/unit/{code}"
+def forbidden(code: str, lang: str):
+    return html.Div([
+        html.H1(t("unit_forbidden_title", lang), className="page-title"),
+        dbc.Alert(t("req_forbidden", lang, value=code), color="danger", id="unit-forbidden"),
+        dcc.Link(t("unit_to_scorecard", lang), href=href("/targets", lang=lang_param(lang))),
+    ])
+
+
+def layout(code: str | None = None, **query):
+    # The path names the unit; a `unit` or `code` parameter in the query cannot override it.
+    path_code = code if isinstance(code, str) else ""
+    req = request.read("unit", {**{k: v for k, v in query.items() if k not in ("unit", "code")},
+                                "unit": path_code})
+    lang = req.lang
+    path = f"/unit/{path_code}"
+    status = req.status()
+    if status == 403:
+        return shell(forbidden(path_code[:40], lang), req=req, active="targets", path=path, warnings=[])
+    if req.unit is None or status == 404:
+        return shell(not_found(path_code[:40], lang), req=req, active="targets", path=path, warnings=[])
     try:
-        try:
-            ent = figures.entity(code)
-        except figures.UnknownUnit:
-            return shell(not_found(code, lang), lang=lang, active="targets", path=path,
-                         params={"period": period, "lang": lang})
-        chosen = period_param(period, lang, warnings)
-        content = unit_content(code, ent, chosen.label, lang)
-    except PeriodError as exc:
-        content = dbc.Alert(str(exc), color="info")
+        if req.period is None:
+            content = dbc.Alert(t("no_data_yet", lang), color="info")
+        else:
+            content = unit_content(req)
     except Exception:  # never a traceback on screen
-        log.exception("unit page failed for %r", code)
+        log.exception("unit page failed for %r", path_code)
         content = dbc.Alert(t("error_generic", lang), color="secondary")
-    return shell(content, lang=lang, active="targets", path=path,
-                 params={"period": period if not warnings else None, "lang": lang}, warnings=warnings)
+    return shell(content, req=req, active="targets", path=path)
 
 
-def unit_content(code: str, ent: dict, period: str, lang: str):
+def unit_content(req: Request):
+    code, period, lang = req.unit, req.period_label, req.lang
+    ent = figures.entity(code)
     inds, not_applicable = applicable_indicators(code, ent["level"], period)
     months = sorted({m for c in figures.indicators()["code"] for m in figures.months(c)}, reverse=True)
     header = dbc.Row([
@@ -280,7 +284,7 @@ def unit_content(code: str, ent: dict, period: str, lang: str):
         breadcrumb(code, period, lang),
         header,
         html.H2(period_label(parse_period(period), lang), className="period-heading", id="unit-period-heading"),
-        exports.export_links("overview", lang, period=period, unit=code),  # issue 6: this unit's cards, its figures
+        export_links(req, "overview"),
     ]
     blocks += [indicator_section(code, ent, ind, period, lang) for ind in inds]
     if not_applicable:
@@ -288,16 +292,17 @@ def unit_content(code: str, ent: dict, period: str, lang: str):
         blocks.append(html.P(t("unit_not_applicable", lang, names=names), className="sc-note",
                              id="unit-not-applicable"))
     blocks.append(html.P(t("unit_chart_note", lang), className="sc-note"))
-    if ent["level"] != "facility":
+    if ent["level"] != hierarchy.FACILITY:
         blocks.append(children_block(code, period, lang))
     return html.Div(blocks)
 
 
-dash.register_page(__name__, path_template="/unit/<code>", name="unit",
-                   title="Đơn vị — Dashboard chỉ đạo điều hành", layout=layout)
+dash.register_page(__name__, path_template="/unit/<code>", name="unit", title=page_title("nav_unit"),
+                   layout=layout)
 
 
 @callback(Output("unit-location", "search"), Input("unit-period", "value"), State("unit-lang", "data"),
           prevent_initial_call=True)
 def _period_to_url(period, lang):
-    return href("", period=period, lang=lang if lang != "vi" else None)
+    req = request.read("unit", {"period": period, "lang": lang})
+    return href("", period=req.period_label, lang=lang_param(req.lang))

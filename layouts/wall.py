@@ -6,7 +6,7 @@
   are dropped with a discreet note.
 * ``rotate`` seconds per slide, 5–600 (default 30). 1–4 is a test range (benches and
   browser tests), allowed and noted on screen; anything else is clamped.
-* ``refresh`` seconds between data refreshes, 30–3600 (default 300); 2–29 is a test range.
+* ``refresh`` seconds between data refreshes, 2–3600 (default 300).
 * ``theme`` dark (default) | light; ``lang`` vi (default) | en.
 
 No navigation, controls or scroll bars. Slides: the headline cards, a map per indicator,
@@ -41,11 +41,11 @@ import dash
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import figures, slides
-from dashboard.wallconfig import MAX_INDICATORS, parse_config
+from dashboard import figures, hierarchy, request, slides, theme
 from dashboard import formatting as fmt
-from dashboard.i18n import lang_or_default, t
-from layouts.common import STATUS_COLORS, STATUS_TEXT_COLORS
+from dashboard.i18n import t
+from dashboard.wallconfig import wall_config
+from layouts.common import page_title
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +56,13 @@ PER_SLIDE = 4
 
 def _pill(status: str, text: str, stale: bool = False) -> html.Span:
     return html.Span(text, className="wall-pill",
-                     style={"backgroundColor": "#6e7681" if stale else STATUS_COLORS.get(status, "#57606a"),
-                            "color": STATUS_TEXT_COLORS.get(status, "#ffffff") if not stale else "#ffffff"})
+                     style={"backgroundColor": theme.THEMES["dark"]["stale"] if stale else theme.status_color(status),
+                            "color": theme.status_text_color(status) if not stale else "#ffffff"})
 
 
-def _spark(card: slides.Card, theme: str) -> dcc.Graph:
-    th = slides.THEMES[theme]
-    colour = th["stale"] if card.stale else STATUS_COLORS.get(card.status, "#1f6feb")
+def _spark(card: slides.Card, theme_name: str) -> dcc.Graph:
+    th = theme.THEMES[theme_name]
+    colour = th["stale"] if card.stale else theme.status_color(card.status)
     fig = go.Figure(go.Scatter(x=card.spark_x, y=card.spark_y, mode="lines+markers", hoverinfo="skip",
                                line={"color": colour, "width": 4}, marker={"size": 6}, connectgaps=False))
     if card.target is not None and card.spark_x:
@@ -75,7 +75,7 @@ def _spark(card: slides.Card, theme: str) -> dcc.Graph:
                      className="wall-spark", style={"height": "100%", "width": "100%"})
 
 
-def _card(card: slides.Card, theme: str) -> html.Div:
+def _card(card: slides.Card, theme_name: str) -> html.Div:
     stale = bool(card.stale)
     return html.Div([
         html.Div(card.name, className="wall-card-name"),
@@ -84,11 +84,11 @@ def _card(card: slides.Card, theme: str) -> html.Div:
                   _pill(card.status, card.status_text, stale)], className="wall-card-value"),
         html.Div(card.target_text, className="wall-muted"),
         html.Div(card.gap_text, className="wall-gap"),
-        html.Div(html.Div(_spark(card, theme), className="wall-graph-box"), className="wall-spark-box"),
+        html.Div(html.Div(_spark(card, theme_name), className="wall-graph-box"), className="wall-spark-box"),
         html.Div(card.completeness_text, className="wall-muted wall-small"),
         html.Div(("⚠ " + card.stale_text) if stale else "", className="wall-stale-note"),
     ], className="wall-card" + (" is-stale" if stale else ""),
-        style={"borderTopColor": "#6e7681" if stale else STATUS_COLORS.get(card.status, "#57606a")})
+        style={"borderTopColor": theme.THEMES["dark"]["stale"] if stale else theme.status_color(card.status)})
 
 
 def _section(key: str, title: str, body, lang: str, extra_class: str = "") -> html.Section:
@@ -98,21 +98,21 @@ def _section(key: str, title: str, body, lang: str, extra_class: str = "") -> ht
 
 
 def overview_slides(cards: list[slides.Card], cfg: dict) -> list[html.Section]:
-    lang, theme = cfg["lang"], cfg["theme"]
+    lang, theme_name = cfg["lang"], cfg["theme"]
     out = []
     per = 6 if len(cards) > PER_SLIDE else PER_SLIDE
     for i in range(0, len(cards), per):
         chunk = cards[i:i + per]
         key = "overview" if i == 0 else f"overview-{i // per + 1}"
         out.append(_section(key, t("wall_slide_overview", lang),
-                            html.Div([_card(c, theme) for c in chunk],
+                            html.Div([_card(c, theme_name) for c in chunk],
                                      className=f"wall-cards wall-cards-{len(chunk)}"), lang))
     return out
 
 
 def _wall_map(code: str, card: slides.Card, cfg: dict) -> dcc.Graph:
-    lang, theme = cfg["lang"], cfg["theme"]
-    th = slides.THEMES[theme]
+    lang = cfg["lang"]
+    th = theme.THEMES[cfg["theme"]]
     unit = figures.root_code()
     fig = slides.restyle_map(go.Figure(slides.map_figure(code, card.period, unit, lang)), size=24, ink=th["ink"],
                              legend_bg="rgba(0,0,0,0)")
@@ -146,7 +146,7 @@ def map_slide(code: str, card: slides.Card, cfg: dict) -> html.Section:
         fig = slides.trend_figure(code, figures.root_code(), card.period, lang, theme=cfg["theme"])
         fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", autosize=True,
                           width=None, height=None, margin={"l": 90, "r": 30, "t": 60, "b": 120},
-                          font={"family": slides.FONT_FAMILY, "size": 22, "color": slides.THEMES[cfg["theme"]]["ink"]})
+                          font={"family": slides.FONT_FAMILY, "size": 22, "color": theme.THEMES[cfg["theme"]]["ink"]})
         graph = dcc.Graph(figure=fig, config={"staticPlot": True, "displayModeBar": False, "responsive": True},
                           className="wall-map", style={"height": "100%", "width": "100%"})
     body = html.Div([html.Div(html.Div(graph, className="wall-graph-box"),
@@ -175,9 +175,9 @@ def behind_slides(codes: list[str], cfg: dict, root: str) -> list[html.Section]:
             elif data["applicable"]:
                 body = html.Div(t("wall_none_behind", lang), className="wall-muted")
             else:  # e.g. reported by the province alone: no unit of this level reports it
-                body = html.Div(t("wall_not_broken_down", lang, level=t("level_" + data["level"], lang).lower()),
+                body = html.Div(t("wall_not_broken_down", lang, level=hierarchy.label(data["level"], lang).lower()),
                                 className="wall-muted")
-            count = html.Div(f"{data['count_behind']}/{data['count']} {t('level_' + data['level'], lang).lower()}",
+            count = html.Div(f"{data['count_behind']}/{data['count']} {hierarchy.kind_word(data['level'], lang)}",
                              className="wall-muted wall-small")
             blocks.append(html.Div([html.Div(data["name"], className="wall-card-name"), count, body],
                                    className="wall-block"))
@@ -266,17 +266,10 @@ def _status(ok: bool, seq: int, kind: str = "ok", deck: str = "") -> str:
     return json.dumps({"ok": ok, "seq": seq, "kind": kind, "deck": deck, "server_time": time.strftime("%H:%M")})
 
 
-def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **_ignored):
-    lang = lang_or_default(lang if isinstance(lang, str) else None)
-    try:
-        known = list(figures.indicators()["code"])
-    except Exception:  # noqa: BLE001 - the frame must render even when the database does not
-        log.exception("wall: catalogue unavailable")
-        known = None
-    cfg, notes = parse_config(indicators, rotate, refresh, theme, lang, known=known or [])
-    if known is None:
-        cfg["indicators"] = [c for c in (indicators or "").split(",") if c][:MAX_INDICATORS]
-        notes = [n for n in notes if not n.startswith(t("wall_unknown_codes", lang, codes="")[:10])]
+def layout(**query):
+    req = request.read("wall", query)
+    lang = req.lang
+    cfg, notes = wall_config(req)
     try:
         deck = cached_slides(cfg)
         meta = meta_children(lang)
@@ -308,7 +301,7 @@ def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **
         html.Div("", id="wall-banner", className="wall-banner", role="status"),
         html.Div(status, id="wall-status", className="wall-hidden"),
         dcc.Interval(id="wall-refresh", interval=cfg["refresh"] * 1000, n_intervals=0),
-        dcc.Store(id="wall-config", data=cfg),
+        dcc.Store(id="wall-config", data={**cfg, "indicators": ",".join(cfg["indicators"])}),
     ], id="wall-root", className=f"wall wall-theme-{cfg['theme']}", lang=lang,
         **{"data-rotate": str(cfg["rotate"]), "data-refresh": str(cfg["refresh"]), "data-lang": lang,
            "data-msg-offline": t("wall_offline", lang, time="{time}"),
@@ -316,7 +309,7 @@ def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **
            "data-msg-loading": t("wall_waiting", lang)})
 
 
-dash.register_page(__name__, path="/wall", name="wall", title="Màn hình điều hành — Dashboard chỉ đạo điều hành",
+dash.register_page(__name__, path="/wall", name="wall", nav="nav_wall", order=3, title=page_title("nav_wall"),
                    layout=layout)
 
 
@@ -326,21 +319,18 @@ dash.register_page(__name__, path="/wall", name="wall", title="Màn hình điề
 def refresh_wall(n_intervals, cfg, last_status):
     """New slide contents every `refresh` seconds (only when the data changed: otherwise just a
     fresh status). A failure keeps what is on screen."""
-    seq = int(n_intervals or 0)
+    # Callback payloads come from the browser: the stored settings go through the reader like a URL.
+    seq = n_intervals if isinstance(n_intervals, int) and not isinstance(n_intervals, bool) else 0
     try:
-        cfg = cfg or {}
-        lang = lang_or_default(cfg.get("lang"))
-        known = list(figures.indicators()["code"])
-        clean, _notes = parse_config(",".join(cfg.get("indicators") or []), cfg.get("rotate"), cfg.get("refresh"),
-                                     cfg.get("theme"), lang, known=known)
+        clean, _notes = wall_config(request.read("wall", cfg if isinstance(cfg, dict) else {}))
         key = deck_key(clean)
         try:
-            shown = json.loads(last_status or "{}").get("deck")
-        except (TypeError, ValueError):
+            shown = json.loads(last_status).get("deck") if isinstance(last_status, str) else None
+        except (TypeError, ValueError, AttributeError):
             shown = None
         if shown == key:
             return no_update, no_update, _status(True, seq, deck=key)
-        return cached_slides(clean), meta_children(lang), _status(True, seq, deck=key)
+        return cached_slides(clean), meta_children(clean["lang"]), _status(True, seq, deck=key)
     except Exception:  # noqa: BLE001 - never an error box on the wall: keep the last good slides
         log.exception("wall refresh failed; keeping the last figures on screen")
         return no_update, no_update, _status(False, seq, "db")

@@ -121,6 +121,11 @@ def text_of(node) -> str:
     return "".join(parts)
 
 
-def vi_percent(value: float) -> str:
-    """By hand: one decimal, comma, no-break space, %."""
-    return f"{value:.1f}".replace(".", ",") + "\u00a0%"
+def vi_percent(value: float, target: float | None = None) -> str:
+    """By hand: one decimal, comma, no-break space, %; two decimals (or more) when one would
+    write a value short of its target like the target itself (94,99 % is not 95,0 %)."""
+    places = 1
+    if target is not None and value < target:
+        while places < 4 and f"{value:.{places}f}" == f"{target:.{places}f}":
+            places += 1
+    return f"{value:.{places}f}".replace(".", ",") + "\u00a0%"

@@ -1,5 +1,6 @@
-"""Exports: the figures the dashboard shows, checked against sums computed independently
-with pandas from the rows that were imported (tests/world.py plus an imported file)."""
+"""Downloads and the API share one table (dashboard.table): checked against sums computed
+independently with pandas from the rows that were loaded (tests/world.py plus an imported file),
+rounded as the screen rounds them."""
 from __future__ import annotations
 
 import importlib.util
@@ -9,10 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
-from dashboard import exporter, figures, importer
+from dashboard import apidata, exports, figures, importer, request, table
 from dashboard.cli import main
 from dashboard.database import make_engine, upgrade
+from dashboard.i18n import t
 from tests.data_files import VALUE_HEADER, write_csv
 from tests.world import VALUES, load_world
 
@@ -33,7 +36,7 @@ IMPORTED = [
     ["stockind", "00004", "2025-09", 75, 100],
     ["stockind", "00005", "2025-09", 41, 200],
     ["flowind", "TYT5", "2025-08", 1, 3],
-    ["flowind", "BV1", "2025-09", 55.25, 100],
+    ["flowind", "BV1", "2025-09", 55, 100],
     ["flowind", "BV2", "2025-08", 7, 9],
 ]
 
@@ -63,9 +66,18 @@ def expected(rows: pd.DataFrame, indicator: str, months: list[str], stock: bool,
     return out
 
 
-def read_export_csv(data: bytes) -> pd.DataFrame:
+def read_csv(data: bytes) -> pd.DataFrame:
     assert data.startswith(b"\xef\xbb\xbf")
     return pd.read_csv(io.BytesIO(data[3:]), dtype=str, keep_default_na=False, encoding="utf-8")
+
+
+def download(ext: str, **params) -> bytes:
+    body, _rows = exports.data_file(request.read("export", params), ext)
+    return body
+
+
+def headers(lang: str) -> list[str]:
+    return [c.header(lang) for c in table.COLUMNS]
 
 
 CASES = [("stockind", "2025-Q3", True, level) for level in ("commune", "district", "province")] + \
@@ -74,105 +86,165 @@ CASES = [("stockind", "2025-Q3", True, level) for level in ("commune", "district
 
 
 @pytest.mark.parametrize("indicator, period, stock, level", CASES)
-def test_csv_export_equals_independent_sums(imported, indicator, period, stock, level):
+def test_csv_equals_independent_sums_rounded_as_on_screen(imported, indicator, period, stock, level):
     engine, rows = imported
     months = {"2025-Q3": ["2025-07", "2025-08", "2025-09"], "2025-08": ["2025-08"],
               "2025": [f"2025-{m:02d}" for m in range(1, 10)]}[period]  # the year ends at its last data month
-    buf = io.BytesIO()
-    count = exporter.export_values(indicator, period, level, None, "csv", buf)
-    got = read_export_csv(buf.getvalue())
-    assert list(got.columns) == exporter.EXPORT_COLUMNS
-    assert len(got) == count
+    got = read_csv(download("csv", indicator=indicator, period=period, level=level))
+    assert list(got.columns) == headers("vi")
+    got.columns = list(table.KEYS)
     want = expected(rows, indicator, months, stock, level)
     got = got.set_index("code")
     for code, w in want.iterrows():
         assert float(got.loc[code, "numerator"]) == pytest.approx(w["numerator"])
         assert float(got.loc[code, "denominator"]) == pytest.approx(w["denominator"])
-        assert float(got.loc[code, "value"]) == pytest.approx(w["value"], rel=1e-12)
+        # the world's indicators show one decimal, and so does the file
+        assert got.loc[code, "value"] == (f"{w['value']:.1f}".rstrip("0").rstrip(".")), code
         assert int(got.loc[code, "reported"]) == w["reported"]
-    # Every exported row without a report is blank, never 0, and says so.
-    silent = got[~got.index.isin(want.index)]
+        assert got.loc[code, "period"] == period and got.loc[code, "indicator"] == indicator
+    # Every row without a report is blank, never 0, and says "chưa báo cáo".
+    silent = got[~got.index.isin(want.index) & (got["expected"] != "0")]
     assert (silent["numerator"] == "").all() and (silent["value"] == "").all()
     assert (silent["status"] == "no_data").all() and (silent["reported"] == "0").all()
-    # Numbers are clean: a dot decimal, no exponent, no thousands separator.
+    assert (silent["status_text"] == t("status_no_data", "vi")).all()
     for column in ("numerator", "denominator", "value"):
         for text_ in got[column]:
             assert "e" not in text_.lower() and "," not in text_
 
 
-def test_export_agrees_with_figures_to_the_last_digit(imported):
+def test_not_applicable_is_kept_apart_from_not_reported(imported):
+    # Facilities report flowind only if they are hospitals or stations; stockind is reported by
+    # communes, so no facility is expected to report it: "không áp dụng", not "chưa báo cáo".
+    got = read_csv(download("csv", indicator="stockind", period="2025-Q3", level="facility"))
+    got.columns = list(table.KEYS)
+    assert len(got) == 5
+    assert (got["status"] == "not_applicable").all() and (got["expected"] == "0").all()
+    assert (got["status_text"] == t("status_not_applicable", "vi")).all()
+    flow = read_csv(download("csv", indicator="flowind", period="2025-07", level="facility"))
+    flow.columns = list(table.KEYS)
+    assert flow.set_index("code").loc["TYT5", "status"] == "no_data"  # expected to report, silent in July
+
+
+def test_one_column_list_for_csv_xlsx_and_the_api(imported):
+    from openpyxl import load_workbook
+
+    params = {"indicator": "flowind", "period": "2025-Q3", "level": "commune"}
+    csv_vi = read_csv(download("csv", **params))
+    csv_en = read_csv(download("csv", **params, lang="en"))
+    assert list(csv_en.columns) == headers("en") and list(csv_vi.columns) == headers("vi")
+    assert headers("vi") != headers("en")
+    book = load_workbook(io.BytesIO(download("xlsx", **params)))
+    data = list(book[book.sheetnames[0]].iter_rows(values_only=True))
+    assert list(data[0]) == headers("vi")
+    payload, status = apidata.values_payload(request.read("api.values", params))
+    assert status == 200 and payload["columns"] == list(table.KEYS)
+    assert all(list(row) == list(table.KEYS) for row in payload["rows"])
+    # ...and the same figures in all three.
+    csv_vi.columns = list(table.KEYS)
+    by_code = {r["code"]: r for r in payload["rows"]}
+    for row, xrow in zip(csv_vi.to_dict("records"), data[1:]):
+        api = by_code[row["code"]]
+        assert (row["value"] == "") == (api["value"] is None) == (xrow[table.KEYS.index("value")] is None)
+        if api["value"] is not None:
+            assert float(row["value"]) == api["value"] == xrow[table.KEYS.index("value")]
+        assert row["status"] == api["status"] == xrow[table.KEYS.index("status")]
+
+
+def test_export_agrees_with_the_figures_frame(imported):
     frame = figures.figures("flowind", "2025-Q3", "commune")
-    buf = io.BytesIO()
-    exporter.export_values("flowind", "2025-Q3", "commune", None, "csv", buf)
-    got = read_export_csv(buf.getvalue()).set_index("code")
+    got = read_csv(download("csv", indicator="flowind", period="2025-Q3", level="commune"))
+    got.columns = list(table.KEYS)
+    got = got.set_index("code")
     for row in frame.itertuples():
-        for column in ("numerator", "denominator", "value", "target"):
-            want = getattr(row, column)
-            text_ = got.loc[row.code, column]
-            assert (text_ == "") if pd.isna(want) else (float(text_) == want), (row.code, column)
-        assert got.loc[row.code, "status"] == row.status
+        assert got.loc[row.code, "numerator"] == ("" if pd.isna(row.numerator) else table._plain(row.numerator))
+        # figures' status, or "không áp dụng" where nobody beneath the commune reports it
+        assert got.loc[row.code, "status"] == (row.status if row.expected else "not_applicable")
         assert int(got.loc[row.code, "reported"]) == row.reported
         assert got.loc[row.code, "name"] == row.name
-    # Unrounded. By hand: commune 00006 in Q3 is BV2 (1 + 7 + 3) / (10 + 9 + 10) and TYT6 0 / 5,
-    # so 100 * 11 / 34.
-    assert got.loc["00006", "value"] == repr(100 * 11 / 34)
+    # By hand: commune 00006 in Q3 is BV2 (1 + 7 + 3) / (10 + 9 + 10) and TYT6 0 / 5: 100 * 11 / 34 = 32.35…
+    assert got.loc["00006", "value"] == "32.4"
 
 
-def test_export_with_parent_and_leading_zero_codes(imported):
-    buf = io.BytesIO()
-    exporter.export_values("flowind", "2025-Q3", "facility", "001", "csv", buf)
-    got = read_export_csv(buf.getvalue())
+def test_rounding_never_hides_a_miss(imported, use_engine):
+    # 94.99 % against a 95 % target: one decimal would say "95.0", the file says 94.99.
+    with use_engine.begin() as conn:
+        conn.execute(text("UPDATE kpi_values SET numerator = 9499, denominator = 10000 "
+                          "WHERE indicator_code = 'stockind' AND entity_code = '00006' AND period = '2025-09'"))
+        conn.execute(text("UPDATE data_version SET version = version + 1"))
+    got = read_csv(download("csv", indicator="stockind", period="2025-09", level="commune"))
+    got.columns = list(table.KEYS)
+    row = got.set_index("code").loc["00006"]
+    assert row["target"] == "95" and row["value"] == "94.99" and row["status"] != "achieved"
+
+
+def test_parent_unit_and_leading_zero_codes(imported):
+    got = read_csv(download("csv", indicator="flowind", period="2025-Q3", level="facility", unit="001"))
+    got.columns = list(table.KEYS)
     assert sorted(got["code"]) == ["BV1", "TYT4", "TYT5"]
     assert set(got["parent_code"]) == {"00004", "00005"}  # text, zeros kept
-    buf = io.BytesIO()
-    exporter.export_values("stockind", "2025-09", "commune", "002", "csv", buf)
-    got = read_export_csv(buf.getvalue())
-    assert "00006" in list(got["code"]) and "00004" not in list(got["code"])
+    # The old name `parent` still works.
+    old = read_csv(download("csv", indicator="stockind", period="2025-09", level="commune", parent="002"))
+    old.columns = list(table.KEYS)
+    assert "00006" in list(old["code"]) and "00004" not in list(old["code"])
 
 
-def test_xlsx_export_has_numbers_as_numbers_and_codes_as_text(imported, tmp_path):
+def test_xlsx_has_numbers_with_the_screens_format_and_codes_as_text(imported):
     from openpyxl import load_workbook
 
     _, rows = imported
-    path = tmp_path / "out.xlsx"
-    exporter.export_values("stockind", "2025-Q3", "commune", None, "xlsx", path)
-    book = load_workbook(path)
-    assert book.sheetnames == ["values", "Thông tin"]
-    data = list(book["values"].iter_rows(values_only=True))
-    assert list(data[0]) == exporter.EXPORT_COLUMNS
-    table = pd.DataFrame(data[1:], columns=data[0]).set_index("code")
+    book = load_workbook(io.BytesIO(download("xlsx", indicator="stockind", period="2025-Q3", level="commune")))
+    sheet = book[book.sheetnames[0]]
+    assert book.sheetnames == [t("exp2_sheet_data", "vi"), t("exp2_sheet_notes", "vi")]
+    data = list(sheet.iter_rows(values_only=True))
+    frame = pd.DataFrame(data[1:], columns=list(table.KEYS)).set_index("code")
     want = expected(rows, "stockind", ["2025-07", "2025-08", "2025-09"], True, "commune")
     for code, w in want.iterrows():
-        assert isinstance(table.loc[code, "value"], float)
-        assert table.loc[code, "numerator"] == pytest.approx(w["numerator"])
-        assert table.loc[code, "value"] == pytest.approx(w["value"], rel=1e-12)
-        assert table.loc[code, "reported"] == w["reported"]
-    assert "00004" in table.index and table.loc["00004", "parent_code"] == "001"
-    info = [r for r in book["Thông tin"].iter_rows(values_only=True)]
-    assert any(r[1] == "stockind" for r in info) and any(r[0] == "no_data" for r in info)
+        assert isinstance(frame.loc[code, "value"], float)
+        assert frame.loc[code, "numerator"] == pytest.approx(w["numerator"])
+        assert frame.loc[code, "value"] == pytest.approx(round(w["value"], 1))
+        assert frame.loc[code, "reported"] == w["reported"]
+    assert frame.loc["00004", "parent_code"] == "001"
+    column = {k: i + 1 for i, k in enumerate(table.KEYS)}
+    cell = sheet.cell(row=2, column=column["value"])
+    assert cell.number_format == "#,##0.0"
+    assert sheet.cell(row=2, column=column["code"]).data_type == "s"
+    notes = [r for r in book[book.sheetnames[1]].iter_rows(values_only=True)]
+    assert any(r[0] == t("exp2_col_status", "vi") and "not_applicable" in (r[1] or "") for r in notes)
 
 
-@pytest.mark.parametrize("value, text_", [(1165558.0, "1165558"), (85.3125, "85.3125"), (1e20, "100000000000000000000"),
-                                          (0.1 + 0.2, "0.30000000000000004"), (1.5e-7, "0.00000015"),
-                                          (float("nan"), ""), (None, ""), (7, "7"), (0.0, "0")])
-def test_clean_number(value, text_):
-    assert exporter.clean_number(value) == text_
-    if text_:
-        assert float(text_) == value
+def test_text_that_a_spreadsheet_would_run_never_leaves_live(imported, use_engine):
+    from openpyxl import load_workbook
+
+    # Written straight into the store (the importer refuses such names), as an older database may hold.
+    names = {"00004": '=HYPERLINK("http://x","Bấm vào đây")', "00005": "+cmd|'/C calc'!A0", "00006": "@SUM(1+1)",
+             "00008": "-2+3"}
+    with use_engine.begin() as conn:
+        for code, name in names.items():
+            conn.execute(text("UPDATE units SET name = :n WHERE code = :c"), {"n": name, "c": code})
+        conn.execute(text("UPDATE data_version SET version = version + 1"))
+    got = read_csv(download("csv", indicator="stockind", period="2025-09", level="commune"))
+    got.columns = list(table.KEYS)
+    by_code = got.set_index("code")
+    for code, name in names.items():
+        assert by_code.loc[code, "name"] == "'" + name
+    book = load_workbook(io.BytesIO(download("xlsx", indicator="stockind", period="2025-09", level="commune")))
+    sheet = book[book.sheetnames[0]]
+    column = table.KEYS.index("name") + 1
+    cells = {sheet.cell(row=r, column=table.KEYS.index("code") + 1).value: sheet.cell(row=r, column=column)
+             for r in range(2, sheet.max_row + 1)}
+    for code, name in names.items():
+        assert cells[code].data_type == "s" and cells[code].value == name
 
 
-@pytest.mark.parametrize("args, message", [
-    (("nope", "2025-Q3", "commune", None), "nope"),
-    (("stockind", "2025-13", "commune", None), "2025-13"),
-    (("stockind", "Q3-2025", "commune", None), "YYYY-Qn"),
-    (("stockind", "2025-Q3", "xa", None), "'xa'"),
-    (("stockind", "2025-Q3", "commune", "09999"), "09999"),
-    (("stockind", "2025-Q3", "district", "00004"), "00004"),
-])
-def test_bad_export_requests_are_named(imported, args, message):
-    with pytest.raises(exporter.ExportError) as caught:
-        exporter.check_request(*args)
-    assert message in str(caught.value) and " / " in str(caught.value)
+def test_bad_parameters_are_problems_with_defaults(imported):
+    req = request.read("export", {"indicator": "nope", "period": "2025-13", "level": "xa", "unit": "09999"})
+    assert {p.parameter for p in req.problems} == {"indicator", "period", "level", "unit"}
+    body, rows = exports.data_file(req, "xlsx")
+    from openpyxl import load_workbook
+
+    notes = [r for r in load_workbook(io.BytesIO(body))[t("exp2_sheet_notes", "vi")].iter_rows(values_only=True)]
+    assert sum(1 for r in notes if r[0] == t("exp2_meta_warning", "vi")) == 4
+    assert rows > 0  # the defaults still give the figures
 
 
 # --- command line ------------------------------------------------------------------------
@@ -198,9 +270,10 @@ def test_cli_export_csv_to_stdout_and_xlsx_to_file(cli_db, tmp_path):
     result = runner.invoke(main, ["--database", cli_db, "export", "values", "--indicator", "stockind",
                                   "--period", "2025-Q3", "--level", "district"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    got = read_export_csv(result.stdout_bytes).set_index("code")
+    got = read_csv(result.stdout_bytes)
+    got.columns = list(table.KEYS)
     want = expected(VALUES, "stockind", ["2025-07", "2025-08", "2025-09"], True, "district")
-    assert float(got.loc["001", "value"]) == pytest.approx(want.loc["001", "value"])
+    assert float(got.set_index("code").loc["001", "value"]) == pytest.approx(round(want.loc["001", "value"], 1))
     assert "stdout" in result.stderr
     out = tmp_path / "zones.xlsx"
     result = runner.invoke(main, ["--database", cli_db, "export", "values", "--indicator", "flowind",

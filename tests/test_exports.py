@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from flask import Flask
 
-from dashboard import cache, exports, figures
+from dashboard import cache, captions, exports, figures, table
 from dashboard.config import load_settings
+from dashboard.i18n import t
 from dashboard.database import make_engine
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -47,7 +48,7 @@ def independent(demo, indicator: str, month: str, reporters) -> tuple[float, flo
 # --- helpers for pages ---------------------------------------------------------------------
 
 def test_download_button_gives_a_named_1920x1080_png_at_scale_2():
-    config = exports.graph_config("hssk_31_2026-10")
+    config = captions.graph_config("hssk_31_2026-10")
     assert config["toImageButtonOptions"] == {"format": "png", "filename": "hssk_31_2026-10", "width": 1920,
                                               "height": 1080, "scale": 2}
 
@@ -58,13 +59,13 @@ def test_download_button_gives_a_named_1920x1080_png_at_scale_2():
     (("a/b", "../x", "2026 10"), "a-b_x_2026-10.png"),
 ])
 def test_export_file_names(parts, expected):
-    assert exports.export_filename(*parts, ext="png") == expected
+    assert captions.export_filename(*parts, ext="png") == expected
 
 
 def test_a_picture_carries_its_own_caption(demo_db):
     import plotly.graph_objects as go
 
-    fig = exports.annotate_for_export(go.Figure(go.Bar(x=[1], y=[2])), title="Hồ sơ sức khỏe điện tử",
+    fig = captions.annotate_for_export(go.Figure(go.Bar(x=[1], y=[2])), title="Hồ sơ sức khỏe điện tử",
                                       subtitle="Thành phố Hải Phòng · 10/2026", source="KH 215/KH-UBND",
                                       lang="vi", notes=["tham số sai"])
     texts = [fig.layout.title.text] + [a.text for a in fig.layout.annotations]
@@ -93,18 +94,22 @@ def test_page_data_csv_has_the_same_figures(client, demo_data):
         row = frame[frame["Mã chỉ tiêu"] == code].iloc[0]
         assert row["Tử số"] == pytest.approx(num)
         assert row["Mẫu số"] == pytest.approx(den)
-        assert row["Giá trị (%)"] == pytest.approx(100 * num / den, abs=0.005)
+        assert row["Giá trị (%)"] == pytest.approx(round(100 * num / den, 1), abs=1e-9)  # as on screen
 
 
-def test_one_indicator_by_zone_uses_the_exporters_format(client, demo_data):
+def test_one_indicator_by_zone_has_the_same_columns_as_every_download(client, demo_data):
     resp = client.get("/export/data.csv", query_string={"indicator": "hssk", "period": "2026-10", "level": "district"})
     assert resp.status_code == 200
-    frame = pd.read_csv(io.BytesIO(resp.get_data()), encoding="utf-8-sig", dtype={"code": str})
+    frame = pd.read_csv(io.BytesIO(resp.get_data()), encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    assert list(frame.columns) == [c.header("vi") for c in table.COLUMNS]
+    frame.columns = list(table.KEYS)
     zones = demo_data.units[demo_data.units["level"] == "district"]
     assert set(frame["code"]) == set(zones["code"].astype(str))
     # the zones add up to the province: a rate over places is sum/sum, never a mean of rates
     num, den = independent(demo_data, "hssk", "2026-10", "commune")
-    assert frame["numerator"].sum() == pytest.approx(num) and frame["denominator"].sum() == pytest.approx(den)
+    assert frame["numerator"].astype(float).sum() == pytest.approx(num)
+    assert frame["denominator"].astype(float).sum() == pytest.approx(den)
+    assert set(frame["demo"]) == {t("word_yes", "vi")}
 
 
 def test_scorecard_data_is_every_indicator_for_every_unit(client, demo_data):
@@ -125,21 +130,24 @@ def test_xlsx_download(client):
     resp = client.get("/export/data.xlsx", query_string={"period": "2026-10", "lang": "en"})
     assert resp.status_code == 200
     book = load_workbook(io.BytesIO(resp.get_data()))
-    sheet = book["data"]
+    sheet = book[t("exp2_sheet_data", "en")]
     header = [c.value for c in sheet[1]]
-    assert "Indicator" in header and "Value (%)" in header
+    assert header == [c.header("en") for c in table.COLUMNS]
     assert sheet.max_row == 1 + len(figures.indicators())
-    notes = [r[1].value for r in book["notes"].iter_rows(min_row=2)]
+    notes = [r[1].value for r in book[t("exp2_sheet_notes", "en")].iter_rows(min_row=1)]
     assert any("Illustrative" in str(v) for v in notes)
 
 
 @pytest.mark.parametrize("query", [{"indicator": "nope"}, {"period": "2026-13"}, {"parent": "99999"},
-                                   {"indicator": "hssk", "level": "planet"}])
+                                   {"indicator": "hssk", "level": "planet"}, {"indicator": "\n"},
+                                   {"level": "\x00"}, {"unit": ["288", "290"]}])
 def test_bad_parameters_give_the_default_and_say_so(client, query):
-    resp = client.get("/export/data.csv", query_string=query)
-    assert resp.status_code == 200
-    assert resp.headers.get("X-Dashboard-Warning")
-    assert b"Traceback" not in resp.get_data()
+    for ext in ("csv", "xlsx"):
+        resp = client.get(f"/export/data.{ext}", query_string=query)
+        assert resp.status_code == 200
+        warning = resp.headers.get("X-Dashboard-Warning")
+        assert warning and warning.isascii() and "\n" not in warning and "\x00" not in warning
+        assert b"Traceback" not in resp.get_data()
 
 
 @pytest.mark.parametrize("path", ["/export/data.pdf", "/export/nothing.png"])

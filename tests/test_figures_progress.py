@@ -85,11 +85,11 @@ def test_status_and_gap_never_disagree(world):
     for indicator, periods in (("stockind", ("2025-07", "2025-08", "2025-09", "2025-Q3", "2025")),
                                ("flowind", ("2025-07", "2025-08", "2025-09", "2025-Q3", "2025"))):
         for period in periods:
-            for level in figures.LEVELS:
+            for level in ("province", "district", "commune", "facility"):  # the world's levels, by hand
                 for r in figures.figures(indicator, period, level).itertuples():
                     if r.status == "achieved" and "deadline_passed" not in r.flags:
                         assert r.gap_points <= progress.EPSILON_POINTS, (indicator, period, level, r.code)
-                    if r.status in ("on_track", "at_risk", "off_track"):
+                    if r.status in ("on_track", "at_risk", "off_track", "overdue"):
                         assert r.gap_points > 0, (indicator, period, level, r.code)
 
 

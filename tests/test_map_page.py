@@ -14,7 +14,8 @@ import pytest
 from shapely.geometry import box, mapping
 
 from dashboard import figures, maps
-from layouts.common import STATUS_COLORS
+from dashboard import request
+from dashboard.theme import STATUS_COLORS, STATUS_ICONS
 
 # --- the pure figure --------------------------------------------------------------------------
 
@@ -55,7 +56,7 @@ def test_status_colouring_draws_no_data_grey_and_says_so():
     assert list(traces["off_track"].locations) == ["A"]
     assert list(traces["no_data"].locations) == ["B"]
     assert traces["no_data"].colorscale[0][1] == STATUS_COLORS["no_data"]
-    assert traces["no_data"].name == "Chưa báo cáo (1)"
+    assert traces["no_data"].name == f"{STATUS_ICONS['no_data']} Chưa báo cáo (1)"  # never colour alone
     # Each trace carries only its own features (the GeoJSON is not repeated per trace).
     assert [f["id"] for f in traces["no_data"].geojson["features"]] == ["B"]
     hover = traces["off_track"].customdata[0][1]
@@ -139,10 +140,14 @@ def map_page():
     return layouts.map
 
 
-def test_bad_parameters_give_warnings_and_defaults(demo_db):
-    resolve_state = map_page().resolve_state
+def map_state(indicator=None, period=None, level=None, unit=None, colouring=None, lang=None):
+    query = {"indicator": indicator, "period": period, "level": level, "unit": unit, "colouring": colouring,
+             "lang": lang}
+    return map_page().resolve_state(request.read("map", {k: v for k, v in query.items() if v is not None}))
 
-    state = resolve_state("bogus", "2026-13", "huyen", "zzz", "rainbow", "en")
+
+def test_bad_parameters_give_warnings_and_defaults(demo_db):
+    state = map_state("bogus", "2026-13", "huyen", "zzz", "rainbow", "en")
     assert (state.indicator, state.period, state.level, state.unit, state.colouring) == \
         ("hssk", "2026-10", "district", "31", "status")
     assert len(state.warnings) == 5
@@ -150,8 +155,7 @@ def test_bad_parameters_give_warnings_and_defaults(demo_db):
 
 
 def test_a_commune_opens_among_its_zone(demo_db, demo_data):
-    resolve_state = map_page().resolve_state
-
+    resolve_state = map_state
     units = demo_data.units.set_index("code")
     commune = "11311"
     state = resolve_state("hssk", "2026-10", None, commune, None, "vi")

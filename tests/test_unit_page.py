@@ -8,6 +8,8 @@ import urllib.request
 
 import pytest
 
+from dashboard.theme import BEHIND
+
 from dashboard import progress
 from dashboard import scorecard as sc
 from dashboard import unitview as uv
@@ -182,7 +184,7 @@ def test_world_commune_page(world, unit_page):
     tree = unit_page.layout(code="00004", period="2025-09")
     ids = by_id(tree)
     assert float(getattr(ids["unit-value-stockind"], "data-value")) == pytest.approx(70.0)
-    assert text_of(ids["unit-status-stockind"]) == "Đúng tiến độ"
+    assert text_of(ids["unit-status-stockind"]) == "↗ Đúng tiến độ"  # the icon beside the colour
     # Inherited from the province: 80 % by 12/2025; 10 people short.
     assert "Kế thừa mục tiêu của Tỉnh Thử" in text_of(ids["unit-target-stockind"])
     assert text_of(ids["unit-gap-stockind"]) == "Còn thiếu 10 người (10,0\u00a0điểm\u00a0%)"
@@ -244,9 +246,9 @@ def test_demo_zone_page_numbers(demo_db, demo_data, unit_page):
     assert "TTHC" in text_of(ids["unit-not-applicable"])
     # The status shown is the scorecard's.
     cells = sc.cells("2026-10", "district", indicators=["hssk"]).set_index("code")
-    assert ids["unit-status-hssk"].children == \
+    assert text_of(ids["unit-status-hssk"]).endswith(
         {"on_track": "Đúng tiến độ", "achieved": "Đạt", "at_risk": "Chậm", "off_track": "Không đạt tiến độ",
-         "no_data": "Chưa báo cáo"}[cells.loc[zone, "status"]]
+         "overdue": "Quá hạn – chưa đạt", "no_data": "Chưa báo cáo"}[cells.loc[zone, "status"]])
 
 
 # --- in Chromium -------------------------------------------------------------------------------
@@ -271,7 +273,7 @@ def test_scorecard_and_unit_page_in_chromium(live_server, page, demo_data):
     page.wait_for_selector("#sc-table", timeout=60_000)
     statuses = page.eval_on_selector_all("#sc-table tbody tr", "rows => rows.map(r => Array.from("
                                          "r.querySelectorAll('td[data-status]')).map(c => c.dataset.status))")
-    assert statuses and all({"at_risk", "off_track"} & set(row) for row in statuses)
+    assert statuses and all(set(BEHIND) & set(row) for row in statuses)
 
     # From the overview's "who has not reported" link to the list on the scorecard.
     page.goto(live_server.url + "/")

@@ -10,10 +10,12 @@ import uuid
 from datetime import date
 
 import pytest
+
+from dashboard.theme import BEHIND
 from sqlalchemy import create_engine, text
 
-from dashboard import figures, slides
-from dashboard.wallconfig import parse_config
+from dashboard import figures, request, slides
+from dashboard.wallconfig import wall_config
 from tests import browser_helpers
 from tests.browser_helpers import LiveServer
 from tests.conftest import PG_URL, require_postgres
@@ -23,26 +25,27 @@ KNOWN = HEADLINES + ["tyt_software"]
 
 
 def parse(**query):
-    return parse_config(known=KNOWN, **query)
+    return wall_config(request.read("wall", query))
 
 
 # --- URL configuration --------------------------------------------------------------------
 
-def test_url_configuration_is_read_and_validated():
+def test_url_configuration_is_read_and_validated(demo_db):
     cfg, notes = parse(indicators="hssk,bogus,emr,hssk", rotate="45", refresh="600", theme="light", lang="en")
     assert cfg == {"indicators": ["hssk", "emr"], "rotate": 45, "refresh": 600, "theme": "light", "lang": "en"}
     assert len(notes) == 1 and "bogus" in notes[0]
 
 
-def test_bad_values_fall_back_or_are_clamped():
+def test_bad_values_fall_back_or_are_clamped(demo_db):
     cfg, notes = parse(indicators="", rotate="abc", refresh="999999", theme="neon", lang="xx")
     assert cfg["rotate"] == 30 and cfg["refresh"] == 3600 and cfg["theme"] == "dark" and cfg["lang"] == "vi"
-    assert len(notes) == 3  # rotate unreadable, refresh clamped, theme unknown
+    assert len(notes) == 4  # rotate unreadable, refresh clamped, theme unknown, language unknown
+    assert cfg["indicators"] == HEADLINES
     cfg, _ = parse(rotate="0", refresh="1")
     assert cfg["rotate"] == 1 and cfg["refresh"] == 2
 
 
-def test_test_range_rotation_is_allowed_and_noted():
+def test_test_range_rotation_is_allowed_and_noted(demo_db):
     cfg, notes = parse(rotate="1")
     assert cfg["rotate"] == 1
     assert any("1" in n for n in notes)
@@ -87,11 +90,11 @@ def test_cards_and_behind_lists_come_from_the_figures(demo_db, demo_data):
     assert card.stale is None
     behind = slides.units_behind("hssk", None, root, "vi", n=50)
     gaps = [(r["status"], r["value"]) for r in behind["rows"]]
-    assert all(s in ("off_track", "at_risk") for s, _ in gaps)
-    # off track before at risk, and within a status the largest gap (lowest value) first
-    order = [0 if s == "off_track" else 1 for s, _ in gaps]
+    assert all(s in BEHIND for s, _ in gaps)
+    # overdue, then off track, then at risk, and within a status the largest gap (lowest value) first
+    order = [BEHIND.index(s) for s, _ in gaps]
     assert order == sorted(order)
-    for status in ("off_track", "at_risk"):
+    for status in BEHIND:
         values = [v for s, v in gaps if s == status]
         assert values == sorted(values)
 

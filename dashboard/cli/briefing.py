@@ -33,7 +33,7 @@ def _pdf_from_pngs(pngs: list[Path], out: Path) -> None:
 
 def write_briefing(period: str, unit: str | None, lang: str, out: Path) -> tuple[list[Path], Path]:
     from .. import figures, render, slides
-    from ..exports import EXPORT_HEIGHT, EXPORT_SCALE, EXPORT_WIDTH, export_filename
+    from ..captions import EXPORT_HEIGHT, EXPORT_SCALE, EXPORT_WIDTH, export_filename
     from ..periods import parse_period
 
     out.mkdir(parents=True, exist_ok=True)
@@ -66,24 +66,17 @@ def register(main: click.Group) -> None:
     @pass_context
     def briefing(ctx, period: str, unit: str | None, lang: str, out_dir: Path) -> None:
         """Xuất bộ ảnh giao ban tháng (PNG + PDF) / render the monthly briefing pack (PNG + PDF)."""
-        from .. import figures
+        from .. import request
         from ..i18n import t
-        from ..periods import PeriodError, parse_period
         from ..render import RenderError
 
         ctx.engine  # noqa: B018 - points dashboard.figures at the configured database
-        try:
-            parse_period(period)
-        except PeriodError as exc:
-            raise click.BadParameter(str(exc), param_hint="--period") from None
-        if unit:
-            try:
-                figures.entity(unit)
-            except LookupError as exc:
-                raise click.BadParameter(str(exc), param_hint="--unit") from None
+        req = request.read("briefing", {"period": period, "unit": unit, "lang": lang})
+        for problem in req.problems:
+            raise click.BadParameter(problem.bilingual(), param_hint=f"--{problem.parameter}")
         started = time.perf_counter()
         try:
-            pngs, pdf = write_briefing(period, unit, lang, out_dir)
+            pngs, pdf = write_briefing(req.period_label, req.unit, req.lang, out_dir)
         except RenderError as exc:
             raise click.ClickException(str(exc)) from None
         seconds = time.perf_counter() - started

@@ -1,7 +1,7 @@
-"""`dashboard import`, `dashboard export values` and `dashboard loads`.
+"""`dashboard import` and `dashboard loads`.
 
-Argument parsing and printing only: the work is in dashboard/importer.py and
-dashboard/exporter.py (formats and rules: docs/data-formats.md).
+Argument parsing and printing only: the work is in dashboard/importer.py (formats and rules:
+docs/data-formats.md).
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pandas as pd
 
-from .. import exporter, figures, importer
+from .. import figures, importer
 from ..database import is_up_to_date
 from ..i18n import t
 
@@ -20,7 +20,6 @@ PROGRESS_MIN_ROWS = 2000
 
 def register(main: click.Group) -> None:
     main.add_command(import_cmd)
-    main.add_command(export)
     main.add_command(loads)
 
 
@@ -117,54 +116,6 @@ def import_cmd(ctx, kind: str, files: tuple[Path, ...], sheet: str | None, dry_r
         click.echo(_both("imp_file_line", file=f.name, rows=f.rows, added=f.added, replaced=f.replaced,
                          checksum=f.checksum[:12]))
     click.echo(report.summary())
-
-
-@click.group()
-def export() -> None:
-    """Xuất số liệu như dashboard hiển thị / export the figures the dashboard shows."""
-
-
-@export.command("values")
-@click.option("--indicator", "indicator", required=True, metavar="CODE", help="Mã chỉ tiêu / indicator code.")
-@click.option("--period", required=True, metavar="P", help="Kỳ / period: YYYY-MM, YYYY-Qn hoặc/or YYYY.")
-@click.option("--level", default="commune", show_default=True, metavar="L",
-              help="Cấp / level: province, district, commune, facility.")
-@click.option("--parent", default=None, metavar="CODE", help="Chỉ các đơn vị thuộc mã này / only units within this code.")
-@click.option("--format", "fmt", type=click.Choice(exporter.FORMATS), default=None,
-              help="csv hoặc/or xlsx (mặc định theo đuôi của --out, rồi csv / default: from --out, else csv).")
-@click.option("--out", "out", default=None, metavar="FILE",
-              help="Tệp ghi ra; CSV mặc định ra màn hình (stdout), xlsx mặc định values_<chỉ tiêu>_<kỳ>_<cấp>.xlsx / "
-                   "output file; CSV defaults to stdout, xlsx to values_<indicator>_<period>_<level>.xlsx.")
-@click.pass_obj
-def export_values(ctx, indicator: str, period: str, level: str, parent: str | None, fmt: str | None,
-                  out: str | None) -> None:
-    """Xuất số liệu một chỉ tiêu, một kỳ, theo cấp / export one indicator and period by level.
-
-    \b
-    Cột / columns: code,name,level,parent_code,numerator,denominator,value,target,status,reported
-    reported = số đơn vị phải báo cáo đã báo cáo / expected reporting entities that reported.
-    Số không làm tròn, dấu chấm thập phân; CSV là UTF-8 có BOM / numbers unrounded with a dot
-    decimal; CSV is UTF-8 with BOM.
-    """
-    ctx.engine  # points the read side at --database
-    if fmt is None:
-        fmt = "xlsx" if out and Path(out).suffix.lower() == ".xlsx" else "csv"
-    try:
-        req = exporter.check_request(indicator, period, level, parent)
-    except exporter.ExportError as exc:
-        raise click.UsageError(str(exc)) from None
-    if figures.is_demo():
-        click.echo(_both("exp_demo"), err=True)
-    if out in (None, "-") and fmt == "csv":
-        rows = exporter.export_values(req.indicator, req.period, req.level, req.parent, "csv",
-                                      click.get_binary_stream("stdout"))
-        click.echo(_both("exp_written", rows=rows, path="stdout"), err=True)
-        return
-    if out in (None, "-"):
-        suffix = f"_{req.parent}" if req.parent else ""
-        out = f"values_{req.indicator}_{req.period}_{req.level}{suffix}.xlsx"
-    rows = exporter.export_values(req.indicator, req.period, req.level, req.parent, fmt, out)
-    click.echo(_both("exp_written", rows=rows, path=out), err=True)
 
 
 @click.command("loads")

@@ -1,0 +1,72 @@
+"""`dashboard export values`: the figures the dashboard shows, as CSV or XLSX.
+
+The options are read by the one request reader (``dashboard.request``, view "export"), like the
+page downloads, and the file is ``dashboard.table``'s: the same columns and rounding.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import exports, figures, request
+from ..i18n import t
+
+
+def register(main: click.Group) -> None:
+    main.add_command(export)
+
+
+def _both(key: str, **params) -> str:
+    return f"{t(key, 'vi', **params)} / {t(key, 'en', **params)}"
+
+
+@click.group()
+def export() -> None:
+    """Xuất số liệu như dashboard hiển thị / export the figures the dashboard shows."""
+
+
+@export.command("values")
+@click.option("--indicator", "indicator", default=None, metavar="CODE",
+              help="Mã chỉ tiêu (bỏ trống: mọi chỉ tiêu) / indicator code (none: every indicator).")
+@click.option("--period", default=None, metavar="P",
+              help="Kỳ / period: YYYY-MM, YYYY-Qn hoặc/or YYYY (mặc định tháng mới nhất / default the latest month).")
+@click.option("--level", default=None, metavar="L", help="Cấp / level (mặc định cấp dưới tỉnh / default the level below the top).")
+@click.option("--unit", "--parent", "unit", default=None, metavar="CODE",
+              help="Chỉ các đơn vị thuộc mã này / only units within this code.")
+@click.option("--lang", default="vi", type=click.Choice(["vi", "en"]), show_default=True,
+              help="Ngôn ngữ tiêu đề cột / language of the headers.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default=None,
+              help="csv hoặc/or xlsx (mặc định theo đuôi của --out, rồi csv / default: from --out, else csv).")
+@click.option("--out", "out", default=None, metavar="FILE",
+              help="Tệp ghi ra; CSV mặc định ra màn hình (stdout) / output file; CSV defaults to stdout.")
+@click.pass_obj
+def export_values(ctx, indicator, period, level, unit, lang, fmt, out) -> None:
+    """Xuất số liệu theo cấp, như tệp "Xuất dữ liệu" của trang / export figures by level, the
+    same file as a page's "Export data".
+
+    \b
+    Cột, làm tròn và chữ như trên màn hình; CSV là UTF-8 có BOM, ô văn bản có thể bị
+    bảng tính chạy như công thức được thêm dấu ' ở đầu / columns, rounding and words as on
+    screen; CSV is UTF-8 with BOM; text cells a spreadsheet would run as formulas get a
+    leading apostrophe.
+    """
+    ctx.engine  # points the read side at --database
+    req = request.read("export", {"indicator": indicator, "period": period, "level": level, "unit": unit,
+                                  "lang": lang})
+    if req.problems:
+        raise click.UsageError("\n".join(p.bilingual() for p in req.problems))
+    if req.period is None:
+        raise click.UsageError(_both("no_data_yet"))
+    if fmt is None:
+        fmt = "xlsx" if out and Path(out).suffix.lower() == ".xlsx" else "csv"
+    if figures.is_demo():
+        click.echo(_both("exp_demo"), err=True)
+    body, rows = exports.data_file(req, fmt)
+    if out in (None, "-") and fmt == "csv":
+        click.get_binary_stream("stdout").write(body)
+        out = "stdout"
+    else:
+        out = out if out not in (None, "-") else exports.data_filename(req, fmt)
+        Path(out).write_bytes(body)
+    click.echo(_both("exp_written", rows=rows, path=out), err=True)
