@@ -34,6 +34,7 @@ class Settings:
     cache_timeout: int = 3600
     default_lang: str = "vi"
     load_demo: bool = True
+    sql_trace: str = "off"
 
     @property
     def is_sqlite(self) -> bool:
@@ -110,6 +111,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise _bad("CACHE_TYPE", cache_type, "cần đặt CACHE_REDIS_URL (ví dụ redis://127.0.0.1:6379/0)",
                    "needs CACHE_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
 
+    sql_trace = (env.get("SQL_TRACE", "").strip().lower() or "off")
+    if sql_trace not in ("off", "on", "param"):
+        raise _bad("SQL_TRACE", sql_trace, "chỉ nhận off, on hoặc param", "must be off, on or param")
+
     return Settings(
         database_url=database_url,
         host=env.get("HOST", "127.0.0.1").strip() or "127.0.0.1",
@@ -121,4 +126,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cache_timeout=_int(env, "CACHE_TIMEOUT", 3600, 0, 30 * 24 * 3600),
         default_lang=lang,
         load_demo=_bool(env, "LOAD_DEMO", True),
+        sql_trace=sql_trace,
     )

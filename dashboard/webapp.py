@@ -72,8 +72,9 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
     for name in page_modules():
         _import_page(name)
 
-    from . import api, health
+    from . import api, health, trace
 
+    trace.install(app.server, settings.sql_trace)
     api.register(app.server)
     health.register(app.server)
     from . import exports
