@@ -9,7 +9,7 @@ from typing import Iterator
 
 from sqlalchemy import Engine, text
 
-from . import store
+from . import aggregates, store
 from .database import is_up_to_date, set_meta, upgrade
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,9 @@ def _prepare(engine: Engine, load_demo: bool) -> bool:
             store.load_builtin_indicators(conn)
     if load_demo and not has_units:
         load_demo_province(engine)
+        aggregates.ensure(engine)
         return True
+    aggregates.ensure(engine)
     return False
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 DEFAULT_DB_PATH = Path("data") / "dashboard.db"
 LANGUAGES = ("vi", "en")
 CACHE_TYPES = ("SimpleCache", "RedisCache", "FileSystemCache", "NullCache")
+TRACE_MODES = ("off", "on", "param")  # dashboard/trace.py
 
 
 class ConfigError(ValueError):
@@ -35,10 +36,6 @@ class Settings:
     default_lang: str = "vi"
     load_demo: bool = True
     sql_trace: str = "off"
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
 
 def _bad(name: str, value: str, vi: str, en: str) -> ConfigError:
@@ -112,7 +109,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                    "needs CACHE_REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
 
     sql_trace = (env.get("SQL_TRACE", "").strip().lower() or "off")
-    if sql_trace not in ("off", "on", "param"):
+    if sql_trace not in TRACE_MODES:
         raise _bad("SQL_TRACE", sql_trace, "chỉ nhận off, on hoặc param", "must be off, on or param")
 
     return Settings(

@@ -111,9 +111,6 @@ def bump_data_version(conn: Connection) -> int:
     return data_version(conn)
 
 
-def get_meta(conn: Connection, key: str, default: str | None = None) -> str | None:
-    value = conn.execute(text("SELECT value FROM meta WHERE key = :key"), {"key": key}).scalar()
-    return default if value is None else value
 
 
 def set_meta(conn: Connection, key: str, value: str | None) -> None:

@@ -17,9 +17,8 @@ from .hierarchy import FACILITY
 from .cache import memoized
 from .config import load_settings
 from .database import data_version, engine_for
-from .periods import Period, PeriodError, add_months, month_of, parse_period
+from .periods import Period, PeriodError, add_months, month_of, month_range, parse_period
 
-PACE_WINDOW = 6
 
 _engine: Engine | None = None
 
@@ -230,28 +229,32 @@ def effective_period(period: Period, indicator_code: str) -> Period:
 
 # --- figures ------------------------------------------------------------------------------
 
-@_cached
-def rollup(indicator_code: str, period_label: str, level: str) -> pd.DataFrame:
-    ind = indicator(indicator_code)
-    period = effective_period(parse_period(period_label), indicator_code)
+def series_live(indicator_code: str, code: str, start: str, end: str) -> pd.DataFrame:
+    """series(), rolled up from the raw values at call time (the oracle)."""
     with engine().connect() as conn:
-        return aggregation.rollup(conn, indicator_code, ind["time_agg"], period, level)
-
-
-@_cached
-def monthly_by_level(indicator_code: str, level: str, start: str, end: str) -> pd.DataFrame:
-    with engine().connect() as conn:
-        frame = sql.fetch_df(conn, "rollup_monthly", indicator=indicator_code, level=level, start=start, end=end)
-    if not frame.empty:
-        frame["code"] = frame["code"].astype(str)
-        frame["period"] = frame["period"].astype(str)
-    return frame
+        return aggregation.monthly_series(conn, indicator_code, code, start, end)
 
 
 @_cached
 def series(indicator_code: str, code: str, start: str, end: str) -> pd.DataFrame:
+    """Every month from `start` to `end` for one unit or facility, from the stored aggregates: a
+    month with no report has value NaN; completeness is counted against the entities expected
+    that month."""
     with engine().connect() as conn:
-        return aggregation.monthly_series(conn, indicator_code, code, start, end)
+        rows = sql.fetch_df(conn, "aggregate_series", indicator=indicator_code, code=code, start=start, end=end)
+    frame = pd.DataFrame({"period": month_range(start, end)})
+    if not rows.empty:
+        rows["period"] = rows["period"].astype(str)
+        frame = frame.merge(rows, on="period", how="left")
+    else:
+        frame = frame.assign(numerator=np.nan, denominator=np.nan, value=np.nan, reported=0, expected=0)
+    for col in ("numerator", "denominator", "value"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    for col in ("reported", "expected"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(int)
+    frame.loc[frame["reported"] == 0, ["numerator", "denominator", "value"]] = np.nan
+    frame["completeness"] = frame["reported"] / frame["expected"].where(frame["expected"] > 0)
+    return frame[aggregation.SERIES_COLUMNS]
 
 
 @_cached
@@ -277,14 +280,20 @@ def pick_target(table: pd.DataFrame | dict, chain: list[tuple[str, str]], as_of:
     its own, else its nearest ancestor's. Among one scope's targets, the earliest deadline
     not yet passed at `as_of`, else the latest one. `table` holds one indicator's targets
     (a frame, or its targets_by_scope() when called in a loop)."""
+    return pick_target_and_scope(table, chain, as_of)[0]
+
+
+def pick_target_and_scope(table: pd.DataFrame | dict, chain: list[tuple[str, str]], as_of: str
+                          ) -> tuple[progress.Target | None, str | None]:
+    """pick_target, and the code of the unit whose own target it is (itself or an ancestor)."""
     by_scope = targets_by_scope(table) if isinstance(table, pd.DataFrame) else table
     for anc, _level in chain:
         own = by_scope.get(anc)
         if not own:
             continue
         upcoming = [t for t in own if t.deadline >= as_of]
-        return upcoming[0] if upcoming else own[-1]
-    return None
+        return (upcoming[0] if upcoming else own[-1]), anc
+    return None, None
 
 
 def resolve_target(indicator_code: str, code: str, as_of: str) -> progress.Target | None:
@@ -342,13 +351,50 @@ FIGURE_COLUMNS = ["code", "name", "level", "parent_code", "numerator", "denomina
                   "deadline", "target_source", "status", "reported", "expected", "completeness",
                   "gap_points", "gap_units", "needed_pace", "actual_pace", "projected_value",
                   "projected_month", "flags", "last_month"]
+PROGRESS_COLUMNS = ["target", "deadline", "target_source", "status", "gap_points", "gap_units", "needed_pace",
+                    "actual_pace", "projected_value", "projected_month", "flags"]
 
 
-@_cached
-def figures(indicator_code: str, period_label: str, level: str, parent: str | None = None) -> pd.DataFrame:
-    """Every unit of `level` under `parent` for one indicator and period: the sums, the value,
-    the target that applies, progress against it and reporting completeness. Units where
-    nobody reported keep NaN figures and the status 'no_data'."""
+def progress_of(higher_is_better: bool, targets_of_scope: dict, chain: list[tuple[str, str]],
+                history: list[progress.Observation], as_of: str, numerator, denominator, value,
+                reported: int) -> dict:
+    """A figure's progress against the target that applies to it: what the stored aggregates and
+    the on-the-fly figures both write beside the sums (one function, so they never disagree).
+
+    `history` is the entity's monthly observations up to `as_of`; progress is judged on the figure
+    shown for the period (see period_observations), never on the last month alone: a year's 46 %
+    is not "achieved" because December hit 50 %. Nobody reported: "no_data"."""
+    target, scope = pick_target_and_scope(targets_of_scope, chain, as_of)
+    obs = period_observations(history, as_of, numerator, denominator) if reported else history
+    prog = progress.evaluate(obs, target, as_of, higher_is_better=higher_is_better)
+    status = "no_data" if reported == 0 or pd.isna(value) else prog.status
+    gap_points = gap_units = None
+    if target is not None and pd.notna(value):
+        gap_points = (target.value - value) if higher_is_better else (value - target.value)
+        if pd.notna(denominator) and denominator:
+            gap_units = (target.value / 100.0 * denominator - numerator) if higher_is_better \
+                else (numerator - target.value / 100.0 * denominator)
+    return {"target": target.value if target else None, "deadline": target.deadline if target else None,
+            "target_source": target.source if target else None, "target_scope": scope, "status": status,
+            "gap_points": gap_points, "gap_units": gap_units, "needed_pace": prog.needed_pace,
+            "actual_pace": prog.actual_pace, "projected_value": prog.projected_value,
+            "projected_month": prog.projected_month, "flags": ",".join(prog.flags)}
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    for col in ("numerator", "denominator", "value", "gap_points", "gap_units", "needed_pace", "actual_pace",
+                "projected_value", "target"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    for col in ("reported", "expected"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(int)
+    frame["completeness"] = frame["reported"] / frame["expected"]
+    frame["code"] = frame["code"].astype(str)
+    return frame
+
+
+def figures_live(indicator_code: str, period_label: str, level: str, parent: str | None = None) -> pd.DataFrame:
+    """figures(), rolled up from the raw values at call time by dashboard.aggregation: the oracle
+    the stored aggregates are tested against (and what they are computed to equal)."""
     from .hierarchy import is_level
 
     if not is_level(level):
@@ -356,53 +402,50 @@ def figures(indicator_code: str, period_label: str, level: str, parent: str | No
     ind = indicator(indicator_code)
     period = effective_period(parse_period(period_label), indicator_code)
     frame = units_at(level, parent, period)
-    sums = rollup(indicator_code, period_label, level)
+    with engine().connect() as conn:
+        sums = aggregation.rollup(conn, indicator_code, ind["time_agg"], period, level)
+        history = sql.fetch_df(conn, "rollup_monthly", indicator=indicator_code, level=level,
+                               start=add_months(period.end, -24), end=period.end)
+    if not history.empty:
+        history["code"] = history["code"].astype(str)
+        history["period"] = history["period"].astype(str)
     frame = frame.merge(sums, on="code", how="left")
     frame["reported"] = frame["reported"].fillna(0).astype(int)
     frame["expected"] = frame["expected"].fillna(0).astype(int)
-
-    as_of = period.end
-    history = monthly_by_level(indicator_code, level, add_months(as_of, -24), as_of)
     by_code = _observations_by_code(history)
     tree = ancestry()
     all_targets = targets()
     own_targets = targets_by_scope(all_targets[all_targets["indicator_code"] == indicator_code])
-    out = []
-    for row in frame.itertuples(index=False):
-        target = pick_target(own_targets, tree.get(row.code) or [(row.code, level)], as_of)
-        obs = by_code.get(row.code, [])
-        # Progress is judged on the figure shown for the period (see period_observations),
-        # never on the last month alone: a year's 46 % is not "achieved" because December hit 50 %.
-        obs = period_observations(obs, as_of, row.numerator, row.denominator) if row.reported else obs
-        prog = progress.evaluate(obs, target, as_of, higher_is_better=ind["higher_is_better"])
-        status = prog.status
-        value = row.value
-        if row.reported == 0 or pd.isna(value):
-            status = "no_data"
-        gap_points = None
-        gap_units = None
-        if target is not None and pd.notna(value):
-            gap_points = (target.value - value) if ind["higher_is_better"] else (value - target.value)
-            if pd.notna(row.denominator) and row.denominator:
-                gap_units = (target.value / 100.0 * row.denominator - row.numerator) if ind["higher_is_better"] \
-                    else (row.numerator - target.value / 100.0 * row.denominator)
-        out.append({
-            "target": target.value if target else np.nan,
-            "deadline": target.deadline if target else None,
-            "target_source": target.source if target else None,
-            "status": status,
-            "gap_points": gap_points, "gap_units": gap_units,
-            "needed_pace": prog.needed_pace, "actual_pace": prog.actual_pace,
-            "projected_value": prog.projected_value, "projected_month": prog.projected_month,
-            "flags": ",".join(prog.flags),
-        })
-    extra = pd.DataFrame(out, index=frame.index, columns=["target", "deadline", "target_source", "status",
-                                                          "gap_points", "gap_units", "needed_pace", "actual_pace",
-                                                          "projected_value", "projected_month", "flags"])
+    out = [progress_of(bool(ind["higher_is_better"]), own_targets, tree.get(row.code) or [(row.code, level)],
+                       by_code.get(row.code, []), period.end, row.numerator, row.denominator, row.value,
+                       int(row.reported))
+           for row in frame.itertuples(index=False)]
+    extra = pd.DataFrame(out, index=frame.index, columns=PROGRESS_COLUMNS)
     frame = pd.concat([frame, extra], axis=1)
-    for col in ("gap_points", "gap_units", "needed_pace", "actual_pace", "projected_value", "target"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    return frame[FIGURE_COLUMNS]
+    return _typed(frame)[FIGURE_COLUMNS]
+
+
+@_cached
+def figures(indicator_code: str, period_label: str, level: str, parent: str | None = None) -> pd.DataFrame:
+    """Every unit of `level` under `parent` (default: the root) for one indicator and period: the
+    sums, the value, the target that applies, progress against it and reporting completeness,
+    read from the aggregates stored at load time. Units where nobody reported keep NaN figures
+    and the status 'no_data'; units nobody beneath reports have expected 0."""
+    from .hierarchy import is_level
+
+    if not is_level(level):
+        raise ValueError(f"Cấp không hợp lệ {level!r} / invalid level {level!r}")
+    period = effective_period(parse_period(period_label), indicator_code)
+    with engine().connect() as conn:
+        frame = sql.fetch_df(conn, "aggregate_rows", indicator=indicator_code, period=period.label, level=level,
+                             kind_pattern=f"{FACILITY}:%" if level == FACILITY else "",
+                             parent=parent or root_code(), start=period.start, end=period.end)
+    if frame.empty:
+        return pd.DataFrame(columns=FIGURE_COLUMNS)
+    frame["status"] = frame["status"].where(frame["status"].notna(), "no_data")
+    frame["flags"] = frame["flags"].fillna("")
+    frame["parent_code"] = frame["parent_code"].map(lambda v: None if v is None or pd.isna(v) else str(v))
+    return _typed(frame)[FIGURE_COLUMNS].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -421,7 +464,7 @@ def headline(indicator_code: str, period_label: str, code: str) -> Headline:
     """One headline card: the figure of `code` for the period, its 12-month trend and progress."""
     period = effective_period(parse_period(period_label), indicator_code)
     level = entity(code)["level"]
-    table = figures(indicator_code, period_label, level)
+    table = figures(indicator_code, period_label, level, code)  # the unit's own row
     row = table[table["code"] == code]
     row = row.iloc[0].to_dict() if not row.empty else {c: np.nan for c in FIGURE_COLUMNS} | {"code": code, "status": "no_data"}
     longer = series(indicator_code, code, add_months(period.end, -23), period.end)

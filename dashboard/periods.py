@@ -97,11 +97,6 @@ def parse_period(raw: str) -> Period:
     )
 
 
-def is_month(raw: str) -> bool:
-    try:
-        return parse_period(raw).kind == "month"
-    except PeriodError:
-        return False
 
 
 def month_label(month: str, lang: str = "vi") -> str:

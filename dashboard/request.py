@@ -23,8 +23,8 @@ from __future__ import annotations
 import logging
 import math
 import unicodedata
-from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Mapping
 
 from . import figures, hierarchy
 from .i18n import LANGS, lang_or_default, t
@@ -327,8 +327,7 @@ def _safe(fn: Callable, default=None):
         return default
 
 
-def read(view_name: str, raw: Mapping | None = None, *, lang: str | None = None, scope: Any = None,
-         today_month: str | None = None) -> Request:
+def read(view_name: str, raw: Mapping | None = None, *, lang: str | None = None, scope: Any = None) -> Request:
     """Turn raw parameters into a :class:`Request` for `view_name`. Never raises on user input."""
     view = VIEWS[view_name]
     problems: list[Problem] = []
@@ -562,6 +561,3 @@ def from_flask(view_name: str, **extra) -> Request:
         raw.setlist(key, [value])
     return read(view_name, raw)
 
-
-def names_of(problems: Iterable[Problem]) -> list[str]:
-    return [p.parameter for p in problems]

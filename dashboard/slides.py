@@ -195,10 +195,6 @@ def _base(theme: str = "light") -> go.Figure:
     return fig
 
 
-def _hide_axes(fig: go.Figure, n: int = 1) -> None:
-    for i in range(1, n + 1):
-        suffix = "" if i == 1 else str(i)
-        fig.update_layout(**{f"xaxis{suffix}": {"visible": False}, f"yaxis{suffix}": {"visible": False}})
 
 
 def _unit_name(unit: str) -> str:

@@ -1,5 +1,7 @@
 """Writes. Every function here runs inside the caller's transaction; `write_transaction`
-opens one, and bumps the data version so cached figures are recomputed at once."""
+opens one, refreshes the stored aggregates for what the writes touched (each write records it
+with ``aggregates.touched(conn)``), then bumps the data version: readers see the figures before
+the load or after it, never a mix."""
 from __future__ import annotations
 
 import getpass
@@ -13,6 +15,7 @@ from typing import Iterator
 import pandas as pd
 from sqlalchemy import Connection, Engine, text
 
+from . import aggregates
 from .catalog import builtin_indicators
 from .database import bump_data_version
 from .periods import month_of
@@ -27,6 +30,8 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     """One transaction for a whole load: all of it or none of it."""
     with engine.begin() as conn:
         yield conn
+        if aggregates.touched(conn):
+            aggregates.refresh(conn)
         bump_data_version(conn)
 
 
@@ -68,6 +73,7 @@ def upsert_indicators(conn: Connection, indicators: list[dict]) -> int:
             f"INSERT INTO indicators ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)}) "
             f"ON CONFLICT (code) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in cols if c != 'code')}"
         ), row)
+        aggregates.touched(conn).indicators.add(ind["code"])
         if ind.get("reported_by"):
             conn.execute(text("DELETE FROM indicator_scopes WHERE indicator_code = :code"), {"code": ind["code"]})
             conn.execute(text("INSERT INTO indicator_scopes (indicator_code, entity_kind) VALUES (:code, :kind)"),
@@ -172,6 +178,7 @@ def rebuild_hierarchy(conn: Connection) -> int:
         for depth, anc in enumerate(chain(str(fac.unit_code)), start=1):
             rows.append({"entity_code": fac.code, "entity_kind": f"facility:{fac.type}", "ancestor_code": anc,
                          "ancestor_level": level[anc], "depth": depth, "valid_from": vf, "valid_to": vt})
+    aggregates.touched(conn).hierarchy = True
     conn.execute(text("DELETE FROM entity_ancestors"))
     if rows:
         conn.execute(text(
@@ -199,6 +206,7 @@ def upsert_targets(conn: Connection, targets: pd.DataFrame) -> tuple[int, int]:
         "VALUES (:indicator_code, :scope_code, :value, :deadline, :source, :note) "
         "ON CONFLICT (indicator_code, scope_code, deadline) DO UPDATE SET value = excluded.value, "
         "source = excluded.source, note = excluded.note"), rows)
+    aggregates.touched(conn).targets.update(r["indicator_code"] for r in rows)
     added = sum(1 for r in rows if (r["indicator_code"], r["scope_code"], r["deadline"]) not in keys)
     return added, len(rows) - added
 
@@ -237,6 +245,9 @@ def upsert_values(conn: Connection, values: pd.DataFrame, load_id: int) -> tuple
         if stored:
             existing += int(group["entity_code"].isin(set(stored)).sum())
     rows = _records(frame.assign(load_id=load_id))
+    record = aggregates.touched(conn)
+    for ind, months in frame.groupby("indicator_code")["period"]:
+        record.values(str(ind), set(months.astype(str)))
     conn.execute(text(
         "INSERT INTO kpi_values (indicator_code, entity_code, period, numerator, denominator, load_id) "
         "VALUES (:indicator_code, :entity_code, :period, :numerator, :denominator, :load_id) "

@@ -13,7 +13,6 @@ from __future__ import annotations
 FONT = "Be Vietnam Pro, Noto Sans, DejaVu Sans, sans-serif"
 INK = "#1f2328"
 MUTED = "#57606a"
-PRIMARY = "#0b5394"
 
 #: Statuses as drawn, in legend order; ``not_applicable`` = nobody there reports the indicator.
 STATUS_ORDER = ("achieved", "on_track", "at_risk", "off_track", "overdue", "no_target", "no_data",

@@ -17,7 +17,6 @@ from sqlalchemy.engine import Engine
 
 log = logging.getLogger(__name__)
 
-MODES = ("off", "on", "param")
 _listening = False
 
 
@@ -41,7 +40,7 @@ def _after(conn, cursor, statement, parameters, context, executemany):
 
 
 def install(server: Flask, mode: str) -> None:
-    """Trace the requests of `server` in `mode` (one of :data:`MODES`)."""
+    """Trace the requests of `server` in `mode` (``off``, ``on`` or ``param``; config.TRACE_MODES)."""
     global _listening
     if mode == "off":
         return

@@ -11,7 +11,7 @@ from dash import html
 
 from dashboard import figures, theme
 from dashboard.formatting import month as fmt_month
-from dashboard.i18n import lang_or_default, t
+from dashboard.i18n import t
 from dashboard.periods import parse_period, period_label
 from dashboard.request import Request
 from dashboard.wording import status_word

@@ -11,7 +11,7 @@ gives a warning and a default, never a traceback.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import dash
 import dash_bootstrap_components as dbc

@@ -306,7 +306,7 @@ def test_bad_parameters_show_a_friendly_warning(live_server, page):
     page.wait_for_selector("#map-graph path.choroplethlocation")
     warnings = page.locator(".param-warning")
     assert warnings.count() == 5
-    assert "there is no indicator “bogus”" in warnings.nth(0).inner_text()
+    assert "unknown indicator “bogus”" in warnings.nth(0).inner_text()
     assert page.locator("#map-page").get_attribute("data-state").startswith("hssk|2026-10|district|31|")
     assert "Traceback" not in page.content()
     assert page.locator("h1").inner_text() == "Operations map"

@@ -79,7 +79,7 @@ def test_overview_period_and_language_come_from_the_url(live_server, page, demo_
 def test_a_hand_edited_period_gives_a_warning_not_a_traceback(live_server, page):
     page.goto(live_server.url + "/?period=2026-13")
     page.wait_for_selector(".param-warning", timeout=30_000)
-    assert "Kỳ báo cáo không hợp lệ" in page.inner_text(".param-warning")
+    assert "kỳ báo cáo “2026-13” không đúng dạng" in page.inner_text(".param-warning")
     assert page.inner_text("#kpi-value-hssk")  # the default period is shown
     assert "Traceback" not in page.content()
 

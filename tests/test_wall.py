@@ -287,7 +287,7 @@ def test_new_data_arrives_without_a_reload_and_a_lagging_figure_is_greyed(browse
     """A load that removes October for cashless (so its latest month is September while the others
     have October) reaches the open wall at the next refresh, with no page reload: the card turns
     grey with the month it is from."""
-    from dashboard import store
+    from dashboard import aggregates, store
     from dashboard.database import make_engine
 
     server = LiveServer(tmp_path)
@@ -304,6 +304,7 @@ def test_new_data_arrives_without_a_reload_and_a_lagging_figure_is_greyed(browse
         engine = make_engine(f"sqlite:///{server.db_path}")
         with store.write_transaction(engine) as conn:
             conn.execute(text("DELETE FROM kpi_values WHERE indicator_code = 'cashless' AND period = '2026-10'"))
+            aggregates.touched(conn).values("cashless", {"2026-10"})  # raw SQL: say what changed
         engine.dispose()
         assert _wait_for(page, f"{card}.classList.contains('is-stale')", 20), "the lagging figure was not greyed"
         assert "09/2026" in page.evaluate(f"{card}.querySelector('.wall-stale-note').textContent")

@@ -26,6 +26,10 @@ def db_upgrade(ctx, revision: str) -> None:
     engine = ctx.engine
     before = current_revision(engine)
     upgrade(engine, revision)
+    if revision == "head":
+        from .. import aggregates
+
+        aggregates.ensure(engine)
     with store.write_transaction(engine) as conn:
         from sqlalchemy import text
 

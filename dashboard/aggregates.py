@@ -1,0 +1,344 @@
+"""Figures computed once per load, read at request.
+
+``refresh(conn, ...)`` runs inside a load's transaction (``store.write_transaction`` calls it
+before bumping the data version), so readers see either the figures before the load or the
+figures after it, never a mix. It recomputes only what the load touched:
+
+* **sums** (``aggregates``): the roll-up of every unit and facility for the touched indicators and
+  the periods containing a touched month — set-based SQL, one ``INSERT … SELECT`` per indicator
+  (``queries/aggregate_sums_stock.sql`` / ``_flow.sql``), by the same rules as the on-the-fly
+  roll-up in ``dashboard/aggregation.py`` (ratio of sums, stock = latest month, flow = sum,
+  missing ≠ 0, validity dates). That roll-up stays as the tests' oracle.
+* **progress** (``aggregate_progress``): the target that applies, the status, gaps, paces and
+  projection of every stored figure of the touched indicators whose period ends at or after the
+  first touched month (a later period's pace and status read the earlier months), by
+  ``dashboard.progress`` — the same function ``figures.figures_live`` (the oracle) uses.
+
+A change of the hierarchy recomputes everything; a change of targets recomputes progress only.
+``dashboard db rebuild-aggregates`` recomputes everything, with progress.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from . import progress, sql
+from .periods import month_from_index, month_index, month_range, parse_period
+
+log = logging.getLogger(__name__)
+
+#: Bumped whenever the stored figures' rules or columns change: a database whose stored figures
+#: were made by other rules is rebuilt at the next start or `dashboard db upgrade` (ensure()).
+RULES_VERSION = "1"
+
+#: Months of history before a figure's own month that its pace and status are judged on (as the
+#: on-the-fly figures do).
+HISTORY_MONTHS = 24
+PROGRESS_CHUNK = 5000
+
+
+@dataclass
+class Touched:
+    """What a write transaction changed, so its refresh recomputes only that."""
+
+    months: dict[str, set[str]] = field(default_factory=dict)  # indicator -> months written
+    targets: set[str] = field(default_factory=set)               # indicators whose targets changed
+    hierarchy: bool = False
+    indicators: set[str] = field(default_factory=set)            # definitions changed (stock/flow, scopes)
+
+    def values(self, indicator: str, months: Iterable[str]) -> None:
+        self.months.setdefault(indicator, set()).update(months)
+
+    def __bool__(self) -> bool:
+        return bool(self.months or self.targets or self.hierarchy or self.indicators)
+
+
+def touched(conn: Connection) -> Touched:
+    """The record of what this transaction changed (kept on the connection)."""
+    return conn.info.setdefault("aggregates_touched", Touched())
+
+
+# --- periods -------------------------------------------------------------------------------
+
+def periods_of(first: str, last: str) -> list[tuple[str, str, str, str]]:
+    """(label, kind, start_month, end_month) of every month first..last, the quarters and years
+    that hold them; a quarter or year in progress ends at `last`."""
+    months = month_range(first, last)
+    out = [(m, "month", m, m) for m in months]
+    for label in sorted({f"{m[:4]}-Q{(int(m[5:7]) - 1) // 3 + 1}" for m in months}):
+        p = parse_period(label)
+        out.append((label, "quarter", p.start, min(p.end, last)))
+    for label in sorted({m[:4] for m in months}):
+        p = parse_period(label)
+        out.append((label, "year", p.start, min(p.end, last)))
+    return out
+
+
+def _labels_touching(periods: list[tuple[str, str, str, str]], months: set[str]) -> list[str]:
+    return [label for label, _kind, start, end in periods if any(start <= m <= end for m in months)]
+
+
+# --- refresh -------------------------------------------------------------------------------
+
+def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Callable | None = None) -> dict:
+    """Recompute what `what` (default: this transaction's record) says changed; everything when it
+    says the hierarchy changed. Returns counts for the log."""
+    what = what if what is not None else touched(conn)
+    started = time.perf_counter()
+    if conn.dialect.name == "postgresql":
+        # Statistics of freshly written rows (ANALYZE sees this transaction's own rows): without
+        # them the planner takes a bulk-loaded table for empty and nested-loops it (minutes, not ms).
+        written = ["kpi_values"] if what.months or what.hierarchy else []
+        written += ["entity_ancestors", "units", "facilities"] if what.hierarchy else []
+        for table in written:
+            conn.exec_driver_sql(f"ANALYZE {table}")
+    indicators = pd.read_sql(text("SELECT code, time_agg, higher_is_better FROM indicators"), conn)
+    spans = {r.indicator_code: (r.first_month, r.last_month)
+             for r in sql.fetch_df(conn, "value_months").itertuples()}
+    first_overall = min((f for f, _ in spans.values()), default=None)
+    counts = {"sums": 0, "progress": 0}
+    todo = []
+    for ind in indicators.itertuples():
+        code = ind.code
+        if code not in spans:
+            sql.run(conn, "agg_periods_delete", {"indicator": code})
+            conn.execute(text("DELETE FROM aggregates WHERE indicator_code = :i"), {"i": code})
+            conn.execute(text("DELETE FROM aggregate_progress WHERE indicator_code = :i"), {"i": code})
+            continue
+        periods = periods_of(first_overall, spans[code][1])
+        everything = what.hierarchy or code in what.indicators
+        if everything:
+            sums_labels = [p[0] for p in periods]
+        else:
+            sums_labels = _labels_touching(periods, what.months.get(code, set()))
+        if code in what.targets or everything:
+            progress_labels = [p[0] for p in periods]
+        elif sums_labels:
+            earliest = min(what.months[code])
+            progress_labels = [label for label, _k, _s, end in periods if end >= earliest]
+        else:
+            progress_labels = []
+        if sums_labels or progress_labels:
+            todo.append((ind, periods, sums_labels, progress_labels))
+    for n, (ind, periods, sums_labels, progress_labels) in enumerate(todo, start=1):
+        if sums_labels:
+            counts["sums"] += _refresh_sums(conn, ind.code, ind.time_agg, periods, sums_labels)
+        if progress_labels:
+            counts["progress"] += _refresh_progress(conn, ind.code, bool(ind.higher_is_better), progress_labels)
+        if on_progress:
+            on_progress(n, len(todo), ind.code)
+    if conn.dialect.name == "postgresql" and counts["sums"]:
+        # Fresh rows with stale statistics make the planner pick nested loops (minutes, not ms).
+        for table in ("aggregates", "aggregate_progress", "agg_periods"):
+            conn.exec_driver_sql(f"ANALYZE {table}")
+    if what.hierarchy:  # everything was recomputed, by this code's rules
+        from .database import set_meta
+
+        set_meta(conn, "aggregates_rules", RULES_VERSION)
+    conn.info.pop("aggregates_touched", None)
+    counts["seconds"] = round(time.perf_counter() - started, 2)
+    if counts["sums"] or counts["progress"]:
+        log.info("aggregates refreshed: %s", counts)
+    return counts
+
+
+def _refresh_sums(conn: Connection, code: str, time_agg: str, periods, labels: list[str]) -> int:
+    sql.run(conn, "agg_periods_delete", {"indicator": code})
+    sql.run(conn, "agg_periods_insert", [{"indicator": code, "label": label, "kind": kind, "start_month": start,
+                                          "end_month": end} for label, kind, start, end in periods])
+    if time_agg not in ("stock", "flow"):
+        raise ValueError(f"time aggregation must be stock or flow, not {time_agg!r}")
+    total = 0
+    for chunk in _chunks(labels, 200):
+        sql.run(conn, "aggregate_delete", {"indicator": code, "labels": chunk})
+        total += max(sql.run(conn, f"aggregate_sums_{time_agg}", {"indicator": code, "labels": chunk}), 0)
+    return total
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+# --- progress ------------------------------------------------------------------------------
+
+def _chains(conn: Connection) -> dict[str, list[tuple[str, str]]]:
+    frame = pd.read_sql(text("SELECT entity_code, ancestor_code, ancestor_level, depth FROM entity_ancestors "
+                             "ORDER BY entity_code, depth"), conn)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for entity, ancestor, level in zip(frame["entity_code"], frame["ancestor_code"], frame["ancestor_level"]):
+        out.setdefault(str(entity), []).append((str(ancestor), level))
+    return out
+
+
+def _targets(conn: Connection, code: str) -> dict[str, list[progress.Target]]:
+    from .figures import targets_by_scope
+
+    table = pd.read_sql(text("SELECT scope_code, value, deadline, source FROM targets WHERE indicator_code = :i"),
+                        conn, params={"i": code})
+    return targets_by_scope(table)
+
+
+def _refresh_progress(conn: Connection, code: str, higher_is_better: bool, labels: list[str]) -> int:
+    chains = _chains(conn)
+    by_scope = _targets(conn, code)
+    panel = _Panel(sql.fetch_df(conn, "aggregate_monthly_reported", indicator=code))
+    total = 0
+    for chunk in _chunks(labels, 200):
+        sql.run(conn, "aggregate_progress_delete", {"indicator": code, "labels": chunk})
+        rows = sql.fetch_df(conn, "aggregate_for_progress", indicator=code, labels=chunk)
+        for start in range(0, len(rows), PROGRESS_CHUNK * 10):
+            part = rows.iloc[start:start + PROGRESS_CHUNK * 10]
+            frame = progress_frame(part, panel, chains, by_scope, higher_is_better)
+            frame.insert(0, "indicator_code", code)
+            # NaN is no value to the database: None; plain tuples keep the bulk insert fast.
+            rows_out = list(frame.astype(object).where(frame.notna(), None).itertuples(index=False, name=None))
+            total += sql.bulk_insert(conn, "aggregate_progress", PROGRESS_TABLE_COLUMNS, rows_out)
+    return total
+
+
+class _Panel:
+    """Every entity's monthly figures of one indicator as two dense arrays (entities × months)."""
+
+    def __init__(self, monthly: pd.DataFrame):
+        self.first = None
+        self.index: dict[str, int] = {}
+        if monthly.empty:
+            self.num = self.den = np.full((0, 0), np.nan)
+            return
+        months = _month_indices(monthly["period"])
+        self.first = int(months.min())
+        width = int(months.max()) - self.first + 1
+        codes = monthly["entity_code"].astype(str)
+        self.index = {c: i for i, c in enumerate(pd.unique(codes))}
+        rows = codes.map(self.index).to_numpy()
+        self.num = np.full((len(self.index), width), np.nan)
+        self.den = np.full((len(self.index), width), np.nan)
+        self.num[rows, months - self.first] = monthly["numerator"].to_numpy(dtype=float)
+        self.den[rows, months - self.first] = monthly["denominator"].to_numpy(dtype=float)
+
+    def window(self, entities: list[str], end_months: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+        """num, den of `width` months ending at each end month (NaN outside what was reported)."""
+        rows = len(entities)
+        num = np.full((rows, width), np.nan)
+        den = np.full((rows, width), np.nan)
+        if self.first is None or rows == 0:
+            return num, den
+        e = np.array([self.index.get(c, -1) for c in entities])
+        cols = (end_months - self.first)[:, None] + np.arange(-(width - 1), 1)[None, :]
+        ok = (e[:, None] >= 0) & (cols >= 0) & (cols < self.num.shape[1])
+        safe_e = np.broadcast_to(np.maximum(e, 0)[:, None], cols.shape)
+        safe_c = np.clip(cols, 0, max(self.num.shape[1] - 1, 0))
+        num[ok] = self.num[safe_e[ok], safe_c[ok]]
+        den[ok] = self.den[safe_e[ok], safe_c[ok]]
+        return num, den
+
+
+PROGRESS_TABLE_COLUMNS = ["indicator_code", "period", "entity_code", "target", "deadline", "target_source",
+                          "target_scope", "status", "gap_points", "gap_units", "needed_pace", "actual_pace",
+                          "projected_value", "projected_month", "flags"]
+
+
+def _month_indices(months: pd.Series) -> np.ndarray:
+    text_ = months.astype(str)
+    return text_.str[:4].astype(int).to_numpy() * 12 + text_.str[5:7].astype(int).to_numpy() - 1
+
+
+def progress_frame(rows: pd.DataFrame, panel: _Panel, chains: dict, by_scope: dict,
+                   higher_is_better: bool) -> pd.DataFrame:
+    """Progress of every figure in `rows` (entity_code, period, end_month, numerator, denominator,
+    value, reported), in the columns of aggregate_progress after the indicator: the vectorised form
+    of figures.progress_of."""
+    from .figures import pick_target_and_scope
+    from .progress_batch import evaluate_batch
+
+    width = HISTORY_MONTHS + 1
+    entities = rows["entity_code"].astype(str).tolist()
+    ends = rows["end_month"].astype(str).tolist()
+    end_i = _month_indices(rows["end_month"]) if len(rows) else np.zeros(0, dtype=int)
+    num, den = panel.window(entities, end_i, width)
+    p_num = rows["numerator"].to_numpy(dtype=float)
+    p_den = rows["denominator"].to_numpy(dtype=float)
+    value = rows["value"].to_numpy(dtype=float)
+    reported = rows["reported"].to_numpy(dtype=int)
+    # The period's own figure stands as the observation of its last month (figures.period_observations).
+    own = reported > 0
+    num[own, -1] = np.where(~np.isnan(p_num[own]) & ~np.isnan(p_den[own]), p_num[own], np.nan)
+    den[own, -1] = np.where(~np.isnan(p_num[own]) & ~np.isnan(p_den[own]), p_den[own], np.nan)
+
+    targets = _targets_for(entities, ends, chains, by_scope)
+    t_value = targets["target"].to_numpy(dtype=float)
+    t_deadline = np.where(targets["deadline"].notna(), _month_indices(targets["deadline"].fillna("0000-01")), 0)
+    out = evaluate_batch(num, den, end_i - (width - 1), t_value, t_deadline, higher_is_better)
+
+    sign = 1.0 if higher_is_better else -1.0
+    with np.errstate(invalid="ignore"):
+        gap_points = np.where(~np.isnan(t_value) & ~np.isnan(value), sign * (t_value - value), np.nan)
+        gap_units = np.where(~np.isnan(gap_points) & ~np.isnan(p_den) & (p_den != 0),
+                             sign * (t_value / 100.0 * p_den - p_num), np.nan)
+    projected = out["projected_month"]
+    frame = pd.DataFrame({
+        "period": rows["period"].to_numpy(), "entity_code": entities,
+        "target": t_value, "deadline": targets["deadline"].to_numpy(), "target_source": targets["source"].to_numpy(),
+        "target_scope": targets["scope"].to_numpy(),
+        "status": np.where((reported == 0) | np.isnan(value), "no_data", out["status"]),
+        "gap_points": gap_points, "gap_units": gap_units, "needed_pace": out["needed_pace"],
+        "actual_pace": out["actual_pace"], "projected_value": out["projected_value"],
+        "projected_month": [month_from_index(int(m)) if m >= 0 else None for m in projected],
+        "flags": out["flags"],
+    })
+    return frame
+
+
+def _targets_for(entities: list[str], ends: list[str], chains: dict, by_scope: dict) -> pd.DataFrame:
+    """The target applying to each (entity, month): its own scope's or its nearest ancestor's, and
+    among that scope's targets the earliest deadline not yet passed, else the latest
+    (figures.pick_target_and_scope, looked up once per entity and once per scope and month)."""
+    from .figures import pick_target_and_scope
+
+    nearest: dict[str, str | None] = {}
+    for entity in set(entities):
+        chain = chains.get(entity) or [(entity, "")]
+        nearest[entity] = next((anc for anc, _level in chain if by_scope.get(anc)), None)
+    chosen: dict = {}
+    out = []
+    for entity, end in zip(entities, ends):
+        scope = nearest[entity]
+        if scope is None:
+            out.append((np.nan, None, None, None))
+            continue
+        key = (scope, end)
+        if key not in chosen:
+            target, _ = pick_target_and_scope(by_scope, [(scope, "")], end)
+            chosen[key] = (target.value, target.deadline, target.source, scope)
+        out.append(chosen[key])
+    return pd.DataFrame(out, columns=["target", "deadline", "source", "scope"])
+
+
+def _num(value) -> float | None:
+    return None if value is None or np.isnan(value) else float(value)
+
+
+def rebuild(conn: Connection, on_progress: Callable | None = None) -> dict:
+    """Recompute every stored figure (``dashboard db rebuild-aggregates``)."""
+    return refresh(conn, Touched(hierarchy=True), on_progress=on_progress)
+
+
+def ensure(engine) -> bool:
+    """Rebuild the stored figures if they were made by other rules than this code's (a database
+    upgraded from before they existed, or after a change of the rules). True if it rebuilt."""
+    from . import store
+
+    with engine.connect() as conn:
+        made_by = conn.execute(text("SELECT value FROM meta WHERE key = 'aggregates_rules'")).scalar()
+    if made_by == RULES_VERSION:
+        return False
+    with store.write_transaction(engine) as conn:
+        rebuild(conn)
+    return True
