@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from . import progress, sql
-from .periods import month_from_index, month_index, month_range, parse_period
+from .periods import month_from_index, month_range, parse_period
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,6 @@ def progress_frame(rows: pd.DataFrame, panel: _Panel, chains: dict, by_scope: di
     """Progress of every figure in `rows` (entity_code, period, end_month, numerator, denominator,
     value, reported), in the columns of aggregate_progress after the indicator: the vectorised form
     of figures.progress_of."""
-    from .figures import pick_target_and_scope
     from .progress_batch import evaluate_batch
 
     width = HISTORY_MONTHS + 1

@@ -60,7 +60,6 @@ def evaluate_batch(num: np.ndarray, den: np.ndarray, month0: np.ndarray, target:
     has_value = k_cur >= 0
     kc = np.maximum(k_cur, 0)
     value = np.where(has_value, v[r, kc], np.nan)
-    num_c, den_c = num[r, kc], den[r, kc]
     cur_i = month0 + kc
 
     window = usable & (ks > (k_cur - PACE_WINDOW_MONTHS)[:, None]) & (ks <= k_cur[:, None])

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from dashboard import aggregates, figures, progress, store
 from dashboard.periods import month_index, month_range
 from dashboard.progress_batch import evaluate_batch
-from tests.world import VALUES, load_world
+from tests.world import load_world
 
 EXACT = ["status", "target_source", "deadline", "flags", "projected_month", "reported", "expected", "last_month",
          "name", "parent_code"]
