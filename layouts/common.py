@@ -57,6 +57,30 @@ def demo_loaded() -> bool:
         return False
 
 
+def account_links(lang: str, path: str, params: dict) -> list:
+    """Sign in, or the account's name, the admin page and sign out (only inside a request)."""
+    from flask import has_request_context
+
+    from dashboard import auth
+
+    if not has_request_context() or auth.state() is None:
+        return []
+    keep_lang = lang if lang != "vi" else None
+    user = auth.current_user()
+    if user is None:
+        here = href(path, **params)
+        return [dbc.NavItem(dbc.NavLink(t("auth_nav_login", lang), href=href("/login", next=here, lang=keep_lang),
+                                        id="nav-login", className="nav-auth", external_link=True))]
+    items = []
+    if user.is_admin:
+        items.append(dbc.NavItem(dbc.NavLink(t("auth_nav_admin", lang), href=href("/admin/wall-tokens", lang=keep_lang),
+                                             id="nav-admin", external_link=True)))
+    items.append(dbc.NavItem(dbc.NavLink(f"{user.label} · {t('auth_nav_logout', lang)}",
+                                         href=href("/logout", lang=keep_lang), id="nav-logout", className="nav-auth",
+                                         external_link=True)))
+    return items
+
+
 def shell(children, *, lang: str, active: str, path: str, params: dict, warnings: list[str] | None = None):
     """The frame of a normal page: navigation bar, demo label, warnings, then the content."""
     lang = lang_or_default(lang)
@@ -72,6 +96,7 @@ def shell(children, *, lang: str, active: str, path: str, params: dict, warnings
                                 active=(name == active), className="nav-link-main"))
         for name, url, key in nav_items
     ]
+    links += account_links(lang, path, params)
     links.append(dbc.NavItem(dbc.NavLink(t("switch_lang", lang), id="lang-switch",
                                          href=href(path, **{**params, "lang": other if other != "vi" else None}),
                                          className="lang-switch")))

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import exports, figures, progress
+from dashboard.auth import current_scope
 from dashboard import formatting as fmt
 from dashboard import scorecard as sc
 from dashboard import unitview as uv
@@ -240,11 +241,22 @@ def not_found(code: str, lang: str):
     ])
 
 
+def forbidden(lang: str):
+    home = current_scope().home
+    blocks = [html.H1(t("auth_forbidden_title", lang), className="page-title"),
+              dbc.Alert(t("auth_forbidden_unit", lang), color="danger", id="unit-forbidden")]
+    if home:
+        blocks.append(dcc.Link(t("auth_to_my_unit", lang), href=href(f"/unit/{home}", lang=lang if lang != "vi" else None)))
+    return html.Div(blocks)
+
+
 def layout(code: str | None = None, period: str | None = None, lang: str | None = None, **_ignored):
     lang = lang_or_default(lang)
     warnings: list[str] = []
     code = (code or "").strip()
     path = f"/unit/{code}"
+    if not current_scope().allows(code):  # outside a unit head's scope: say so, show nothing of it
+        return shell(forbidden(lang), lang=lang, active="targets", path=path, params={"lang": lang})
     try:
         try:
             ent = figures.entity(code)

@@ -42,6 +42,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import figures, slides
+from dashboard.auth import wall_access
 from dashboard.wallconfig import MAX_INDICATORS, parse_config
 from dashboard import formatting as fmt
 from dashboard.i18n import lang_or_default, t
@@ -266,8 +267,17 @@ def _status(ok: bool, seq: int, kind: str = "ok", deck: str = "") -> str:
     return json.dumps({"ok": ok, "seq": seq, "kind": kind, "deck": deck, "server_time": time.strftime("%H:%M")})
 
 
-def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **_ignored):
+def denied_slide(reason: str, lang: str) -> html.Section:
+    """What a screen shows instead of figures when it may not show them (a revoked or unknown
+    token, no token and no sign-in): one slide saying why, in the screen's language."""
+    return html.Section([html.H1(t("auth_wall_denied_title", lang), className="wall-slide-title"),
+                         html.Div(t(reason, lang), className="wall-denied-text", id="wall-denied")],
+                        className="wall-slide wall-denied", id="wall-slide-denied", **{"data-key": "denied"})
+
+
+def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, token=None, **_ignored):
     lang = lang_or_default(lang if isinstance(lang, str) else None)
+    token = token if isinstance(token, str) else None
     try:
         known = list(figures.indicators()["code"])
     except Exception:  # noqa: BLE001 - the frame must render even when the database does not
@@ -278,9 +288,14 @@ def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **
         cfg["indicators"] = [c for c in (indicators or "").split(",") if c][:MAX_INDICATORS]
         notes = [n for n in notes if not n.startswith(t("wall_unknown_codes", lang, codes="")[:10])]
     try:
-        deck = cached_slides(cfg)
-        meta = meta_children(lang)
-        status = _status(True, 0, deck=deck_key(cfg))
+        access = wall_access(token)
+        if access.allowed:
+            deck = cached_slides(cfg)
+            meta = meta_children(lang)
+            status = _status(True, 0, deck=deck_key(cfg))
+        else:
+            deck, meta, status = [denied_slide(access.reason, lang)], [], _status(True, 0, "denied",
+                                                                                  deck=f"denied:{access.reason}")
     except Exception:  # noqa: BLE001
         log.exception("wall: first render failed; the refresh will retry")
         deck = [_section("loading", t("wall_loading", lang), html.Div(), lang)]
@@ -309,6 +324,7 @@ def layout(indicators=None, rotate=None, refresh=None, theme=None, lang=None, **
         html.Div(status, id="wall-status", className="wall-hidden"),
         dcc.Interval(id="wall-refresh", interval=cfg["refresh"] * 1000, n_intervals=0),
         dcc.Store(id="wall-config", data=cfg),
+        dcc.Store(id="wall-token", data=token),
     ], id="wall-root", className=f"wall wall-theme-{cfg['theme']}", lang=lang,
         **{"data-rotate": str(cfg["rotate"]), "data-refresh": str(cfg["refresh"]), "data-lang": lang,
            "data-msg-offline": t("wall_offline", lang, time="{time}"),
@@ -322,25 +338,35 @@ dash.register_page(__name__, path="/wall", name="wall", title="Màn hình điề
 
 @callback(Output("wall-deck", "children"), Output("wall-meta", "children"), Output("wall-status", "children"),
           Input("wall-refresh", "n_intervals"), State("wall-config", "data"), State("wall-status", "children"),
-          prevent_initial_call=True)
-def refresh_wall(n_intervals, cfg, last_status):
+          State("wall-token", "data"), prevent_initial_call=True)
+def refresh_wall(n_intervals, cfg, last_status, token=None):
     """New slide contents every `refresh` seconds (only when the data changed: otherwise just a
-    fresh status). A failure keeps what is on screen."""
+    fresh status). A failure keeps what is on screen. The screen's token (or its reader) is
+    checked at every refresh: a revoked one replaces the figures by the reason."""
     seq = int(n_intervals or 0)
     try:
         cfg = cfg or {}
         lang = lang_or_default(cfg.get("lang"))
+        access = wall_access(token if isinstance(token, str) else None)
+        if not access.allowed:
+            key = f"denied:{access.reason}"
+            if _shown_deck(last_status) == key:
+                return no_update, no_update, _status(True, seq, "denied", deck=key)
+            return [denied_slide(access.reason, lang)], [], _status(True, seq, "denied", deck=key)
         known = list(figures.indicators()["code"])
         clean, _notes = parse_config(",".join(cfg.get("indicators") or []), cfg.get("rotate"), cfg.get("refresh"),
                                      cfg.get("theme"), lang, known=known)
         key = deck_key(clean)
-        try:
-            shown = json.loads(last_status or "{}").get("deck")
-        except (TypeError, ValueError):
-            shown = None
-        if shown == key:
+        if _shown_deck(last_status) == key:
             return no_update, no_update, _status(True, seq, deck=key)
         return cached_slides(clean), meta_children(lang), _status(True, seq, deck=key)
     except Exception:  # noqa: BLE001 - never an error box on the wall: keep the last good slides
         log.exception("wall refresh failed; keeping the last figures on screen")
         return no_update, no_update, _status(False, seq, "db")
+
+
+def _shown_deck(last_status) -> str | None:
+    try:
+        return json.loads(last_status or "{}").get("deck")
+    except (TypeError, ValueError, AttributeError):
+        return None
