@@ -55,7 +55,12 @@ def check():
         log.warning("cross-site %s %s refused (Origin %r, Referer %r)", request.method, path,
                     request.headers.get("Origin"), request.headers.get("Referer"))
         return _cross_site()
-    if path in OPEN_PATHS or path.startswith("/admin/") or path in DASH_SHELL:
+    if path in OPEN_PATHS or path.startswith("/admin/"):
+        if verdict.status == "undecided":  # no session can be signed: a form could not work
+            return views.message_page("auth_login_title", t("auth_db_unavailable", views.page_lang()), 503,
+                                      tone="secondary", links=[])
+        return None
+    if path in DASH_SHELL:
         return None
     if path == DASH_CALLBACK:
         return _callback()

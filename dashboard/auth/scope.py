@@ -66,14 +66,14 @@ class Scope:
         """True when the unit or facility is one of the roots or lies beneath one."""
         if self.roots is None:
             return True
-        if not code:
+        if not code or not self.roots:
             return False
         return self._allows(str(code), self.closure())
 
     def is_context(self, code: str | None) -> bool:
         """True for a strict ancestor of a root: shown as context (its total next to the
         reader's own figure), never broken down into units outside the scope."""
-        if self.roots is None or not code:
+        if not self.roots or not code:
             return False
         closure = self.closure()
         code = str(code)
@@ -90,6 +90,8 @@ class Scope:
         see; with `context`, also the rows of the roots' ancestors (a province total)."""
         if self.roots is None or frame.empty:
             return frame
+        if not self.roots:
+            return frame.iloc[0:0]
         closure = self.closure()
         codes = frame[column].astype(str)
         keep = codes.map(lambda c: self._allows(c, closure))
