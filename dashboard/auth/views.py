@@ -155,8 +155,8 @@ def make_blueprint(limiter) -> Blueprint:
     bp = Blueprint("auth", __name__, template_folder="templates")
 
     def account_key() -> str:
-        name = (request.form.get("username") or "").strip().lower()[:64]
-        return f"account:{name}" if name else ""
+        # Never empty (Flask-Limiter skips a limit with an empty key, and logs it as an error).
+        return "account:" + (request.form.get("username") or "").strip().lower()[:64]
 
     def address_key() -> str:
         return f"address:{request.remote_addr or 'unknown'}"
