@@ -18,6 +18,14 @@ from . import apidata, request
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 
+@bp.before_request
+def _scope():
+    """A unit head's unit parameters must lie in their scope: 403 JSON otherwise."""
+    from .auth.guards import api_scope_guard
+
+    return api_scope_guard()
+
+
 def register(server: Flask) -> None:
     # Vietnamese stays readable in every JSON answer ("Không có chỉ tiêu", not "Kh\u00f4ng…").
     server.json.ensure_ascii = False

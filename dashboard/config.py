@@ -36,6 +36,18 @@ class Settings:
     default_lang: str = "vi"
     load_demo: bool = True
     sql_trace: str = "off"
+    # --- accounts and access (dashboard/auth) ---
+    secret_key: str | None = None
+    anonymous_read: bool | None = None  # None: on while the database holds only the demo
+    trusted_proxies: int = 0
+    session_cookie_secure: bool = False  # True: Secure even on plain HTTP; HTTPS requests always get it
+    session_hours: int = 12
+    login_limit_account: str = "5 per 15 minutes"
+    login_limit_address: str = "30 per 15 minutes"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
 
 
 def _bad(name: str, value: str, vi: str, en: str) -> ConfigError:
@@ -113,6 +125,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise _bad("SQL_TRACE", sql_trace, "chỉ nhận off, on hoặc param", "must be off, on or param")
 
     return Settings(
+        **_access_settings(env),
         database_url=database_url,
         host=env.get("HOST", "127.0.0.1").strip() or "127.0.0.1",
         port=_int(env, "PORT", 8050, 1, 65535),
@@ -122,6 +135,54 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cache_dir=env.get("CACHE_DIR", "").strip() or None,
         cache_timeout=_int(env, "CACHE_TIMEOUT", 3600, 0, 30 * 24 * 3600),
         default_lang=lang,
-        load_demo=_bool(env, "LOAD_DEMO", True),
         sql_trace=sql_trace,
+        # The demo fills only the embedded default database unless asked: a configured
+        # DATABASE_URL is a real deployment.
+        load_demo=_bool(env, "LOAD_DEMO", not raw_url),
     )
+
+
+# --- accounts and access (dashboard/auth) ------------------------------------------------
+
+def _optional_bool(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "" or raw.strip().lower() == "auto":
+        return None
+    return _bool(env, name, False)
+
+
+def _secret_key(env: Mapping[str, str]) -> str | None:
+    """SECRET_KEY, or the contents of the file SECRET_KEY_FILE names (container secrets).
+    Whether the key is good enough is decided at the first request (dashboard.auth.secret),
+    because a missing key is allowed while the database holds only the demo."""
+    path = env.get("SECRET_KEY_FILE", "").strip()
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip() or None
+        except OSError as exc:
+            raise _bad("SECRET_KEY_FILE", path, f"không đọc được tệp ({exc.strerror})",
+                       f"cannot be read ({exc.strerror})") from None
+    return env.get("SECRET_KEY", "").strip() or None
+
+
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    from limits import parse_many
+
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise _bad(name, raw, "phải có dạng '5 per 15 minutes'", "must look like '5 per 15 minutes'") from None
+    return raw
+
+
+def _access_settings(env: Mapping[str, str]) -> dict:
+    return {
+        "secret_key": _secret_key(env),
+        "anonymous_read": _optional_bool(env, "ANONYMOUS_READ"),
+        "trusted_proxies": _int(env, "TRUSTED_PROXIES", 0, 0, 5),
+        "session_cookie_secure": _bool(env, "SESSION_COOKIE_SECURE", False),
+        "session_hours": _int(env, "SESSION_HOURS", 12, 1, 24 * 30),
+        "login_limit_account": _rate_limit(env, "LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
+        "login_limit_address": _rate_limit(env, "LOGIN_LIMIT_ADDRESS", "30 per 15 minutes"),
+    }

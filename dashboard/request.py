@@ -254,6 +254,10 @@ class Request:
         scope = getattr(self.scope, "key", None) if self.scope is not None else None
         return f"{self.view}?{params}#{scope or '*'}"
 
+    @property
+    def sees_everything(self) -> bool:
+        return self.scope is None or bool(getattr(self.scope, "is_everything", False))
+
     def with_(self, **changes) -> "Request":
         return replace(self, **changes)
 

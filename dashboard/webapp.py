@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
     )
     app.settings = settings  # type: ignore[attr-defined]
     init_cache(app.server, settings)
+    from . import auth  # sessions, sign-in, the access gate, wall tokens: no database at boot
+
+    auth.init_app(app, settings)
 
     for name in page_modules():
         _import_page(name)

@@ -53,6 +53,30 @@ def demo_loaded() -> bool:
         return False
 
 
+def account_links(lang: str, path: str, params: dict) -> list:
+    """Sign in, or the account's name, the admin page and sign out (only inside a request)."""
+    from flask import has_request_context
+
+    from dashboard import auth
+
+    if not has_request_context() or auth.state() is None:
+        return []
+    keep_lang = lang if lang != "vi" else None
+    user = auth.current_user()
+    if user is None:
+        here = href(path, **params)
+        return [dbc.NavItem(dbc.NavLink(t("auth_nav_login", lang), href=href("/login", next=here, lang=keep_lang),
+                                        id="nav-login", className="nav-auth", external_link=True))]
+    items = []
+    if user.is_admin:
+        items.append(dbc.NavItem(dbc.NavLink(t("auth_nav_admin", lang), href=href("/admin/wall-tokens", lang=keep_lang),
+                                             id="nav-admin", external_link=True)))
+    items.append(dbc.NavItem(dbc.NavLink(f"{user.label} · {t('auth_nav_logout', lang)}",
+                                         href=href("/logout", lang=keep_lang), id="nav-logout", className="nav-auth",
+                                         external_link=True)))
+    return items
+
+
 def page_title(key: str):
     """A registry title that follows the page's language (Dash calls it with the path variables;
     the language comes from the request being served)."""
@@ -80,6 +104,7 @@ def shell(children, *, req: Request, active: str, path: str, warnings: list[str]
                                 active=(page.get("name") == active), className="nav-link-main"))
         for page in nav_pages()
     ]
+    links += account_links(lang, path, req.query())
     links.append(dbc.NavItem(dbc.NavLink(t("switch_lang", lang), id="lang-switch",
                                          href=href(path, **req.query(lang=other)), className="lang-switch")))
     province = province_name()

@@ -233,12 +233,15 @@ def not_found(code: str, lang: str):
     ])
 
 
-def forbidden(code: str, lang: str):
-    return html.Div([
-        html.H1(t("unit_forbidden_title", lang), className="page-title"),
-        dbc.Alert(t("req_forbidden", lang, value=code), color="danger", id="unit-forbidden"),
-        dcc.Link(t("unit_to_scorecard", lang), href=href("/targets", lang=lang_param(lang))),
-    ])
+def forbidden(req: Request):
+    """Outside a unit head's scope: say so, show nothing of the unit, offer the user's own."""
+    lang = req.lang
+    home = getattr(req.scope, "home", None)
+    blocks = [html.H1(t("auth_forbidden_title", lang), className="page-title"),
+              dbc.Alert(t("auth_forbidden_unit", lang), color="danger", id="unit-forbidden")]
+    if home:
+        blocks.append(dcc.Link(t("auth_to_my_unit", lang), href=href(f"/unit/{home}", lang=lang_param(lang))))
+    return html.Div(blocks)
 
 
 def layout(code: str | None = None, **query):
@@ -250,7 +253,7 @@ def layout(code: str | None = None, **query):
     path = f"/unit/{path_code}"
     status = req.status()
     if status == 403:
-        return shell(forbidden(path_code[:40], lang), req=req, active="targets", path=path, warnings=[])
+        return shell(forbidden(req), req=req, active="targets", path=path, warnings=[])
     if req.unit is None or status == 404:
         return shell(not_found(path_code[:40], lang), req=req, active="targets", path=path, warnings=[])
     try:

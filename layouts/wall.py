@@ -42,6 +42,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import figures, hierarchy, request, slides, theme
+from dashboard.auth import wall_access
 from dashboard import formatting as fmt
 from dashboard.i18n import t
 from dashboard.wallconfig import wall_config
@@ -266,14 +267,28 @@ def _status(ok: bool, seq: int, kind: str = "ok", deck: str = "") -> str:
     return json.dumps({"ok": ok, "seq": seq, "kind": kind, "deck": deck, "server_time": time.strftime("%H:%M")})
 
 
+def denied_slide(reason: str, lang: str) -> html.Section:
+    """What a screen shows instead of figures when it may not show them (a revoked or unknown
+    token, no token and no sign-in): one slide saying why, in the screen's language."""
+    return html.Section([html.H1(t("auth_wall_denied_title", lang), className="wall-slide-title"),
+                         html.Div(t(reason, lang), className="wall-denied-text", id="wall-denied")],
+                        className="wall-slide wall-denied", id="wall-slide-denied", **{"data-key": "denied"})
+
+
 def layout(**query):
     req = request.read("wall", query)
     lang = req.lang
     cfg, notes = wall_config(req)
+    token = req.get("token")
     try:
-        deck = cached_slides(cfg)
-        meta = meta_children(lang)
-        status = _status(True, 0, deck=deck_key(cfg))
+        access = wall_access(token)
+        if access.allowed:
+            deck = cached_slides(cfg)
+            meta = meta_children(lang)
+            status = _status(True, 0, deck=deck_key(cfg))
+        else:
+            deck, meta, status = [denied_slide(access.reason, lang)], [], _status(True, 0, "denied",
+                                                                                  deck=f"denied:{access.reason}")
     except Exception:  # noqa: BLE001
         log.exception("wall: first render failed; the refresh will retry")
         deck = [_section("loading", t("wall_loading", lang), html.Div(), lang)]
@@ -302,6 +317,7 @@ def layout(**query):
         html.Div(status, id="wall-status", className="wall-hidden"),
         dcc.Interval(id="wall-refresh", interval=cfg["refresh"] * 1000, n_intervals=0),
         dcc.Store(id="wall-config", data={**cfg, "indicators": ",".join(cfg["indicators"])}),
+        dcc.Store(id="wall-token", data=token),
     ], id="wall-root", className=f"wall wall-theme-{cfg['theme']}", lang=lang,
         **{"data-rotate": str(cfg["rotate"]), "data-refresh": str(cfg["refresh"]), "data-lang": lang,
            "data-msg-offline": t("wall_offline", lang, time="{time}"),
@@ -315,22 +331,33 @@ dash.register_page(__name__, path="/wall", name="wall", nav="nav_wall", order=3,
 
 @callback(Output("wall-deck", "children"), Output("wall-meta", "children"), Output("wall-status", "children"),
           Input("wall-refresh", "n_intervals"), State("wall-config", "data"), State("wall-status", "children"),
-          prevent_initial_call=True)
-def refresh_wall(n_intervals, cfg, last_status):
+          State("wall-token", "data"), prevent_initial_call=True)
+def refresh_wall(n_intervals, cfg, last_status, token=None):
     """New slide contents every `refresh` seconds (only when the data changed: otherwise just a
-    fresh status). A failure keeps what is on screen."""
+    fresh status). A failure keeps what is on screen. The screen's token (or its reader) is
+    checked at every refresh: a revoked one replaces the figures by the reason."""
     # Callback payloads come from the browser: the stored settings go through the reader like a URL.
     seq = n_intervals if isinstance(n_intervals, int) and not isinstance(n_intervals, bool) else 0
     try:
         clean, _notes = wall_config(request.read("wall", cfg if isinstance(cfg, dict) else {}))
+        lang = clean["lang"]
+        access = wall_access(token if isinstance(token, str) else None)
+        if not access.allowed:
+            key = f"denied:{access.reason}"
+            if _shown_deck(last_status) == key:
+                return no_update, no_update, _status(True, seq, "denied", deck=key)
+            return [denied_slide(access.reason, lang)], [], _status(True, seq, "denied", deck=key)
         key = deck_key(clean)
-        try:
-            shown = json.loads(last_status).get("deck") if isinstance(last_status, str) else None
-        except (TypeError, ValueError, AttributeError):
-            shown = None
-        if shown == key:
+        if _shown_deck(last_status) == key:
             return no_update, no_update, _status(True, seq, deck=key)
         return cached_slides(clean), meta_children(clean["lang"]), _status(True, seq, deck=key)
     except Exception:  # noqa: BLE001 - never an error box on the wall: keep the last good slides
         log.exception("wall refresh failed; keeping the last figures on screen")
         return no_update, no_update, _status(False, seq, "db")
+
+
+def _shown_deck(last_status) -> str | None:
+    try:
+        return json.loads(last_status or "{}").get("deck")
+    except (TypeError, ValueError, AttributeError):
+        return None

@@ -36,7 +36,9 @@ class LiveServer:
         self.db_path = workdir / "dashboard.db"
         self.log_path = workdir / "server.log"
         env = {**os.environ, "PORT": str(self.port), "HOST": "127.0.0.1",
-               "DATABASE_URL": f"sqlite:///{self.db_path}", "PYTHONUNBUFFERED": "1"}
+               "DATABASE_URL": f"sqlite:///{self.db_path}", "PYTHONUNBUFFERED": "1",
+               # a configured DATABASE_URL no longer loads the demo by default: ask for it
+               "LOAD_DEMO": "true"}
         env.pop("CACHE_REDIS_URL", None)
         env.update(env_extra or {})
         self._log = open(self.log_path, "w")

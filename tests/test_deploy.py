@@ -51,7 +51,7 @@ def test_two_gunicorn_workers_start_together_and_share_the_redis_cache(tmp_path,
     port = free_port()
     log = tmp_path / "gunicorn.log"
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'prod.db'}",
-           "CACHE_REDIS_URL": REDIS_URL, "PYTHONPATH": str(ROOT)}
+           "CACHE_REDIS_URL": REDIS_URL, "PYTHONPATH": str(ROOT), "LOAD_DEMO": "true"}
     before = set(client.keys("sytdash:*"))
     with open(log, "w") as out:
         # Both workers start on an empty database at once: the first-start lock must let
