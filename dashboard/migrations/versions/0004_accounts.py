@@ -9,14 +9,14 @@ No foreign key from users.unit_code to units: units are data that imports replac
 `dashboard demo remove` deletes; a unit head whose unit disappears simply sees nothing.
 
 Revision ID: 0004_accounts
-Revises: 0002
+Revises: 0003_levels
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_accounts"
-down_revision = "0002"
+down_revision = "0003_levels"
 branch_labels = None
 depends_on = None
 

@@ -11,14 +11,14 @@ progress against the target, stored so that a request reads prepared rows.
   (``dashboard/progress.py``'s rules, computed in Python at load).
 
 Revision ID: 0005_aggregates
-Revises: 0003_levels
+Revises: 0004_accounts
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_aggregates"
-down_revision = "0003_levels"
+down_revision = "0004_accounts"
 branch_labels = None
 depends_on = None
 
