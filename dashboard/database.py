@@ -114,6 +114,11 @@ def bump_data_version(conn: Connection) -> int:
 
 
 
+def get_meta(conn: Connection, key: str, default: str | None = None) -> str | None:
+    value = conn.execute(text("SELECT value FROM meta WHERE key = :key"), {"key": key}).scalar()
+    return default if value is None else value
+
+
 def set_meta(conn: Connection, key: str, value: str | None) -> None:
     conn.execute(text("DELETE FROM meta WHERE key = :key"), {"key": key})
     if value is not None:
