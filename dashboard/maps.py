@@ -59,23 +59,16 @@ def completeness_text(row: dict, indicator: dict, lang: str) -> str:
 
 
 def gap_text(row: dict, indicator: dict, lang: str) -> str:
-    target, value = as_number(row.get("target")), as_number(row.get("value"))
-    if target is None:
+    """The gap as every view words it (dashboard.wording): in real units where there are some."""
+    if as_number(row.get("target")) is None:
         return t("map_no_target", lang)
-    if value is None:
+    if as_number(row.get("value")) is None:
         return "—"
-    gap = as_number(row.get("gap_points"))
-    if gap is None:
-        higher = bool(indicator.get("higher_is_better", True))
-        gap = (target - value) if higher else (value - target)
-    if gap <= 0:
-        return t("map_gap_met", lang, points=fmt.points(-gap, 1, lang))
+    sentence = wording.gap_sentence(row, indicator, lang)
     units = as_number(row.get("gap_units"))
-    extra = ""
-    if units is not None and units > 0:
-        extra = t("map_gap_units", lang, amount=amount(units, indicator, lang),
-                  unit=indicator.get(f"unit_{lang}") or indicator.get("unit_vi") or "")
-    return t("map_gap_short", lang, points=fmt.points(gap, 1, lang)) + extra
+    if sentence == t("gap_met", lang) or units is None or units <= 0:
+        return sentence  # already in points, or met
+    return f"{sentence} ({wording.gap_points_text(row, indicator, lang)})"
 
 
 def hover_text(row: dict, indicator: dict, lang: str) -> str:

@@ -36,7 +36,7 @@ from .request import Request
 from .theme import FONT as FONT_FAMILY
 from .theme import STATUS_COLORS, STATUS_TEXT_COLORS, THEMES
 from .wording import completeness_text as completeness_line
-from .wording import gap_sentence, reporter_word, status_word
+from .wording import gap_points_text, gap_sentence, reporter_word, status_word
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ BEHIND_STATUSES = theme.BEHIND
 
 
 # --- periods and staleness ---------------------------------------------------------------
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
 
 def expected_month(today: date | None = None) -> str:
     """The newest month whose data should be in by `today`."""
@@ -122,7 +126,7 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
         value=as_number(row.get("value")), value_text=fmt.value(row.get("value"), ind, lang, target=target),
         status=status if expected else "not_applicable",
         status_text=status_word(status, lang) if expected else t("exp2_not_expected", lang), target_text=target_text,
-        gap_text=gap_sentence(row, ind, lang), completeness_text=completeness_line(row, ind, lang),
+        gap_text=_cap(gap_sentence(row, ind, lang)), completeness_text=completeness_line(row, ind, lang),
         completeness=as_number(row.get("completeness")), source=str(row.get("target_source") or ""),
         latest=latest, stale=reason, stale_text=stale_note(reason, latest, lang),
         spark_x=[str(p) for p in spark["period"]], spark_y=[as_number(v) for v in spark["value"]], target=target,
@@ -146,7 +150,8 @@ def units_behind(code: str, period: str | None, unit: str, lang: str, n: int = 5
             "code": r.code, "name": r.name, "status": r.status, "status_text": status_word(r.status, lang),
             "value": as_number(r.value), "value_text": fmt.value(r.value, ind, lang, target=r.target),
             "target_text": fmt.target_value(r.target, ind, lang),
-            "gap_text": fmt.points(r.gap_points, 1, lang),
+            "gap_text": gap_points_text({"gap_points": r.gap_points}, ind, lang),
+            "gap_sentence": gap_sentence(r._asdict(), ind, lang),
             "last_month": r.last_month if isinstance(r.last_month, str) else None,
             "stale_text": (t("wall_unit_old", lang, month=fmt.month(r.last_month))
                            if isinstance(r.last_month, str) and r.last_month < parse_period(label).end else ""),
@@ -531,7 +536,7 @@ def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: s
     n = len(names)
     white = ["#ffffff"] * n
     header = [t("col_indicator", lang), t("wall_col_unit", lang), t("col_value", lang), t("col_target", lang),
-              t("exp2_col_gap_points", lang), t("col_status", lang)]
+              t("exp2_short_by", lang), t("col_status", lang)]
     fig = _table_figure(header, [names, units, values, targets, gaps, statuses],
                         [white, white, white, white, white, fills], [2.6, 2.8, 1.2, 1.2, 1.6, 1.8],
                         font_colors=["#1f2328", "#1f2328", "#1f2328", "#1f2328", "#1f2328", fonts],

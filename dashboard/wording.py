@@ -57,15 +57,52 @@ def completeness_text(row: dict, indicator: dict, lang: str) -> str:
              kind=reporter_word(indicator, lang), pct=pct)
 
 
+def unit_word(indicator: dict, lang: str) -> str:
+    """The real unit of the numerator: 'người', 'bệnh viện', 'hồ sơ'…"""
+    return indicator.get(f"unit_{lang}") or indicator.get("unit_vi") or ""
+
+
+def gap_points_text(row: dict, indicator: dict, lang: str) -> str:
+    """The gap in points with the same sign words everywhere: 'còn thiếu 2,1 điểm %' short of the
+    target, 'vượt 1,0 điểm %' beyond it; '—' without a value or a target."""
+    gap = as_number(row.get("gap_points"))
+    if gap is None:
+        return "—"
+    if gap <= EPSILON_POINTS:
+        return t("gap_beyond_points", lang, points=fmt.points(-gap if gap < 0 else 0.0, 1, lang))
+    return t("gap_short_points", lang, points=fmt.points(gap, 1, lang))
+
+
 def gap_sentence(row: dict, indicator: dict, lang: str) -> str:
-    """'còn 92.431 người chưa có HSSK điện tử', 'Đã đạt mục tiêu', or '' without a gap."""
-    if as_number(row.get("target")) is None:
+    """What is still missing to reach the target, in real units where there are some:
+    'còn thiếu 92.431 người để đạt 95 %' (or in points: 'còn thiếu 2,1 điểm % để đạt 95 %');
+    'Đã đạt mục tiêu'; 'Chưa có mục tiêu'; '' without a value."""
+    target = as_number(row.get("target"))
+    if target is None:
         return t("no_target_set", lang)
     gap_points = as_number(row.get("gap_points"))
-    if gap_points is not None and gap_points <= EPSILON_POINTS:
-        return t("gap_met", lang)
-    gap_units = as_number(row.get("gap_units"))
-    if gap_units is None:
+    if gap_points is None:
         return ""
-    template = indicator.get(f"gap_{lang}") or indicator.get("gap_vi") or "{gap}"
-    return template.format(gap=amount(max(gap_units, 0.0), indicator, lang))
+    if gap_points <= EPSILON_POINTS:
+        return t("gap_met", lang)
+    goal = fmt.target_value(target, indicator, lang)
+    gap_units = as_number(row.get("gap_units"))
+    if gap_units is not None and gap_units > 0:
+        return t("gap_short_units", lang, amount=amount(gap_units, indicator, lang), unit=unit_word(indicator, lang),
+                 target=goal).replace("  ", " ")
+    return t("gap_short_points_to", lang, points=fmt.points(gap_points, 1, lang), target=goal)
+
+
+def remainder_sentence(row: dict, indicator: dict, lang: str) -> str:
+    """The whole that is still missing, in the indicator's own words: '310.477 người chưa có HSSK
+    điện tử' (denominator − numerator). Said only where it differs from the gap to the target
+    (a target below 100 %) and the indicator counts up to its denominator."""
+    num, den = as_number(row.get("numerator")), as_number(row.get("denominator"))
+    target = as_number(row.get("target"))
+    template = indicator.get(f"gap_{lang}") or indicator.get("gap_vi")
+    if num is None or den is None or not template or not indicator.get("higher_is_better", True):
+        return ""
+    rest = den - num
+    if rest <= 0 or (target is not None and target >= 100.0):
+        return ""
+    return template.format(gap=amount(rest, indicator, lang))

@@ -14,11 +14,15 @@ from dashboard import formatting as fmt
 from dashboard.i18n import t
 from dashboard.periods import period_label
 from dashboard.request import Request
-from dashboard.wording import completeness_text, gap_sentence
+from dashboard.wording import completeness_text, gap_sentence, remainder_sentence
 from layouts.common import (data_until_stamp, export_links, href, lang_param, page_title, period_options, shell,
                             status_badge)
 
 log = logging.getLogger(__name__)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def sparkline(frame: pd.DataFrame, target: float | None, color: str) -> go.Figure:
@@ -51,7 +55,8 @@ def headline_card(code: str, req: Request) -> dbc.Col:
             status_badge(status, lang, id=f"kpi-status-{code}"),
         ], className="kpi-value-row"),
         html.Div(target_line, className="kpi-target", id=f"kpi-target-{code}"),
-        html.Div(gap_sentence(row, ind, lang), className="kpi-gap", id=f"kpi-gap-{code}"),
+        html.Div(_cap(gap_sentence(row, ind, lang)), className="kpi-gap", id=f"kpi-gap-{code}"),
+        html.Div(_cap(remainder_sentence(row, ind, lang)), className="kpi-remainder", id=f"kpi-remainder-{code}"),
         dcc.Graph(figure=sparkline(card.sparkline, target, theme.status_color(status)),
                   config={"displayModeBar": False, "staticPlot": True}, className="kpi-sparkline",
                   id=f"kpi-spark-{code}"),

@@ -20,6 +20,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import figures, hierarchy, progress, request, theme
 from dashboard import formatting as fmt
 from dashboard import scorecard as sc
+from dashboard import wording
 from dashboard import unitview as uv
 from dashboard.i18n import t
 from dashboard.periods import parse_period, period_label
@@ -129,15 +130,20 @@ def target_line(up: uv.UnitProgress, ind: dict, code: str, lang: str) -> list:
     return lines
 
 
-def gap_line(up: uv.UnitProgress, ind: dict, lang: str) -> str:
-    row = up.row
-    gap_points, gap_units = row.get("gap_points"), row.get("gap_units")
-    if gap_points is None or pd.isna(gap_points):
-        return ""
-    if gap_points <= progress.EPSILON_POINTS:
-        return t("unit_gap_met", lang)
-    units = uv.amount(gap_units, ind, lang) if gap_units is not None and pd.notna(gap_units) else "—"
-    return t("unit_gap", lang, gap=units, unit=uv.unit_word(ind, lang), points=fmt.points(gap_points, 1, lang))
+def gap_line(up: uv.UnitProgress, ind: dict, lang: str) -> list:
+    """What is still missing, as every view words it, and the whole still missing beneath it."""
+    sentence = wording.gap_sentence(up.row, ind, lang)
+    if not sentence:
+        return []
+    units = fmt.as_number(up.row.get("gap_units"))
+    if units is not None and units > 0 and sentence != t("gap_met", lang):
+        sentence = f"{sentence} ({wording.gap_points_text(up.row, ind, lang)})"
+    sentence = sentence[:1].upper() + sentence[1:]
+    lines = [html.Div(sentence)]
+    rest = wording.remainder_sentence(up.row, ind, lang)
+    if rest:
+        lines.append(html.Div(rest[:1].upper() + rest[1:], className="kpi-remainder"))
+    return lines
 
 
 def rank_text(code: str, ent: dict, ind_code: str, period: str, lang: str) -> str:

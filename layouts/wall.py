@@ -167,7 +167,7 @@ def behind_slides(codes: list[str], cfg: dict, root: str) -> list[html.Section]:
             if data["rows"]:
                 items = [html.Li(html.Div([html.Span(r["name"], className="wall-unit-name"),
                                            html.Span(r["value_text"], className="wall-unit-value"),
-                                           html.Span(f"−{r['gap_text']}", className="wall-unit-gap"),
+                                           html.Span(r["gap_text"], className="wall-unit-gap"),
                                            _pill(r["status"], r["status_text"], bool(r["stale_text"]))],
                                           className="wall-unit-row"),
                                  className="wall-unit" + (" is-stale" if r["stale_text"] else ""))

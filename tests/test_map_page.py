@@ -61,7 +61,7 @@ def test_status_colouring_draws_no_data_grey_and_says_so():
     assert [f["id"] for f in traces["no_data"].geojson["features"]] == ["B"]
     hover = traces["off_track"].customdata[0][1]
     for piece in ("<b>Xã A</b>", "Giá trị: 80,0\u00a0%", "1.234.567 / 1.543.209 người", "Mục tiêu: 95,0\u00a0% (hạn 12/2025)",
-                  "còn thiếu 15,0\u00a0điểm\u00a0%", "Báo cáo: 9/10 xã/phường (90,0\u00a0%)", "Tình trạng: Không đạt tiến độ"):
+                  "còn thiếu 15,0\u00a0điểm\u00a0% để đạt 95\u00a0%", "Báo cáo: 9/10 xã/phường (90,0\u00a0%)", "Tình trạng: Không đạt tiến độ"):
         assert piece in hover, piece
     assert "Giá trị: Chưa báo cáo" in traces["no_data"].customdata[0][1]
     # C has no boundary: named under the map instead of silently dropped.
