@@ -91,6 +91,9 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
     says the hierarchy changed. Returns counts for the log."""
     what = what if what is not None else touched(conn)
     started = time.perf_counter()
+    if not _has_tables(conn):  # a schema from before the aggregates: ensure() fills them after upgrade
+        conn.info.pop("aggregates_touched", None)
+        return {"sums": 0, "progress": 0, "seconds": 0.0}
     if conn.dialect.name == "postgresql":
         # Statistics of freshly written rows (ANALYZE sees this transaction's own rows): without
         # them the planner takes a bulk-loaded table for empty and nested-loops it (minutes, not ms).
@@ -146,6 +149,12 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
     if counts["sums"] or counts["progress"]:
         log.info("aggregates refreshed: %s", counts)
     return counts
+
+
+def _has_tables(conn: Connection) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(conn).has_table("aggregate_progress")
 
 
 def _refresh_sums(conn: Connection, code: str, time_agg: str, periods, labels: list[str]) -> int:

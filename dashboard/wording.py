@@ -59,7 +59,7 @@ def completeness_text(row: dict, indicator: dict, lang: str) -> str:
 
 def unit_word(indicator: dict, lang: str) -> str:
     """The real unit of the numerator: 'người', 'bệnh viện', 'hồ sơ'…"""
-    return indicator.get(f"unit_{lang}") or indicator.get("unit_vi") or ""
+    return next((v for v in (indicator.get(f"unit_{lang}"), indicator.get("unit_vi")) if isinstance(v, str) and v), "")
 
 
 def gap_points_text(row: dict, indicator: dict, lang: str) -> str:
@@ -99,7 +99,8 @@ def remainder_sentence(row: dict, indicator: dict, lang: str) -> str:
     (a target below 100 %) and the indicator counts up to its denominator."""
     num, den = as_number(row.get("numerator")), as_number(row.get("denominator"))
     target = as_number(row.get("target"))
-    template = indicator.get(f"gap_{lang}") or indicator.get("gap_vi")
+    template = next((v for v in (indicator.get(f"gap_{lang}"), indicator.get("gap_vi")) if isinstance(v, str) and v),
+                    None)
     if num is None or den is None or not template or not indicator.get("higher_is_better", True):
         return ""
     rest = den - num

@@ -168,6 +168,7 @@ def counts(engine) -> dict[str, int]:
 
 def test_demo_remove_deletes_the_demo_and_keeps_the_departments_data(demo_and_real):
     """One demo load per database (they are slow): asked and declined first, then done."""
+    from dashboard import request
     from layouts.common import shell
 
     engine, demo, my_value, my_target = demo_and_real
@@ -175,7 +176,7 @@ def test_demo_remove_deletes_the_demo_and_keeps_the_departments_data(demo_and_re
     declined = run(engine, "demo", "remove", stdin="n\n")
     assert declined.exit_code == 1 and "Sẽ xóa / will delete" in declined.output
     assert table_checksums(engine) == untouched  # declined: nothing changed
-    assert "demo-banner" in str(shell("x", lang="vi", active="overview", path="/", params={}))
+    assert "demo-banner" in str(shell("x", req=request.read("overview", {}), active="overview", path="/"))
     before = counts(engine)
     with engine.connect() as conn:
         world_rows = conn.execute(text("SELECT indicator_code, entity_code, period, numerator FROM kpi_values v "
@@ -215,7 +216,7 @@ def test_demo_remove_deletes_the_demo_and_keeps_the_departments_data(demo_and_re
     assert closure_codes == stored_units | set(conn_free_facilities(engine))
     cache.clear()
     assert not figures.is_demo()  # the "Dữ liệu minh họa" label goes away
-    assert "demo-banner" not in str(shell("x", lang="vi", active="overview", path="/", params={}))
+    assert "demo-banner" not in str(shell("x", req=request.read("overview", {}), active="overview", path="/"))
     action, subject, detail = audit_rows(engine)[-1]
     assert (action, subject) == ("demo_remove", "demo:hai-phong-2025")
     assert json.loads(detail)["values"] == len(demo.values) - 1

@@ -167,10 +167,12 @@ def test_export_agrees_with_the_figures_frame(imported):
 
 def test_rounding_never_hides_a_miss(imported, use_engine):
     # 94.99 % against a 95 % target: one decimal would say "95.0", the file says 94.99.
-    with use_engine.begin() as conn:
+    from dashboard import aggregates, store
+
+    with store.write_transaction(use_engine) as conn:
         conn.execute(text("UPDATE kpi_values SET numerator = 9499, denominator = 10000 "
                           "WHERE indicator_code = 'stockind' AND entity_code = '00006' AND period = '2025-09'"))
-        conn.execute(text("UPDATE data_version SET version = version + 1"))
+        aggregates.touched(conn).values("stockind", {"2025-09"})  # raw SQL: say what changed
     got = read_csv(download("csv", indicator="stockind", period="2025-09", level="commune"))
     got.columns = list(table.KEYS)
     row = got.set_index("code").loc["00006"]

@@ -168,7 +168,7 @@ def test_a_commune_opens_among_its_zone(demo_db, demo_data):
     assert (state.parent, state.selected, state.focus) == ("31", zone, commune)
 
 
-def test_next_query_for_clicks_and_controls():
+def test_next_query_for_clicks_and_controls(demo_db):
     next_query = map_page().next_query
 
     state = {"indicator": "hssk", "period": "2026-10", "level": "district", "unit": "31", "colouring": "status",
