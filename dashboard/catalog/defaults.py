@@ -90,7 +90,7 @@ def shorten(name: str, lang: str, limit: int = SHORT_NAME_LIMIT) -> str:
     if len(text) <= limit:
         return text
     cut = text[:limit - 1]
-    if " " in cut:
+    if text[limit - 1] != " " and " " in cut:  # not already at a word's end: back to the last one
         cut = cut[:cut.rfind(" ")]
     return cut.rstrip(" ,;:-–(") + "…"
 

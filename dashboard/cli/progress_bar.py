@@ -106,7 +106,7 @@ class ProgressBar:
             parts.append(f"{bar}{fraction * 100:.0f}%")
         parts.append(f"{number(self.rows, 0, 'vi')} {ROWS_WORD}")
         parts.append(duration(elapsed))
-        if not done and fraction is not None and fraction > 0.01 and elapsed > 0:
+        if not done and fraction is not None and 0.01 < fraction < 0.999 and elapsed > 0:
             parts.append(f"còn/ETA {duration(elapsed * (1 - fraction) / fraction)}")
         elif done and elapsed > 0 and self.rows:
             parts.append(f"{number(self.rows / elapsed, 0, 'vi')} {ROWS_WORD}/s")

@@ -155,6 +155,7 @@ def each_row(table: Table, header: Header, issues: IssueLog, progress: ImportPro
             yield line, cells
     except ReadError as exc:
         issues.error(exc.key, line=exc.line, **exc.params)
+        n = n or -1  # the file broke off: "no rows" would be beside the point
     if n == 0:
         issues.error("imp_no_rows")
     progress.update(table.position(), n)

@@ -121,6 +121,8 @@ class ValueRows:
 def _quick_number(value, number_format: str) -> float | None:
     """A number cell that needs no message, or None to send the row through the full checks."""
     if value.__class__ is str:
+        if value.isdigit() and value.isascii():  # the usual count: ASCII digits only
+            return float(value)
         if number_format != "plain":
             try:
                 return read_number(value, number_format)
