@@ -12,7 +12,6 @@ import math
 import re
 import unicodedata
 from datetime import date, datetime
-from typing import Any
 
 from .formats import CODE_LIMIT
 
@@ -208,9 +207,11 @@ def _finite(number: float) -> float:
     return number
 
 
-def read_number(value, number_format: str = "plain") -> float | None:
+def read_number(value, number_format: str = "plain", grouping: bool = True) -> float | None:
     """A number. Spreadsheet number cells are used as they are; text follows the file's
-    convention (``number_format``) and is refused whenever it could be read two ways."""
+    convention (``number_format``) and is refused whenever it could be read two ways.
+    ``grouping=False`` for a column where thousands cannot occur (a latitude of 106.625 is
+    not 106625), so a dot there is a decimal point."""
     value = _unbox(value)
     if value is None or value == "":
         return None
@@ -228,7 +229,7 @@ def read_number(value, number_format: str = "plain") -> float | None:
         return _finite(float(_vi_plain(text)))
     if not PLAIN_NUMBER.fullmatch(text):
         raise _plain_problem(text)
-    if DOT_GROUPS.fullmatch(text):  # 46.650: forty-six thousand six hundred and fifty, or 46.65?
+    if grouping and DOT_GROUPS.fullmatch(text):  # 46.650: forty-six thousand six hundred and fifty, or 46.65?
         raise CellError("imp_number_ambiguous", grouped=text.replace(".", ""), decimal=_decimal_text(text))
     return _finite(float(text))
 

@@ -248,8 +248,9 @@ def check_facilities(batch: Batch, table: Table, header: Header, issues: IssueLo
         name = row.text("name", required=True)
         type_ = row.text("type", required=True)
         unit, unit_num = row.code("unit_code")
-        lat = row.get("lat", read_number, batch.number_format)
-        lon = row.get("lon", read_number, batch.number_format)
+        # Degrees never run to thousands: 106.625 is a longitude, not 106625.
+        lat = row.get("lat", read_number, batch.number_format, False)
+        lon = row.get("lon", read_number, batch.number_format, False)
         if type_ is not None and type_ not in FACILITY_TYPES:
             row.fail("imp_bad_choice", "type", type_, allowed=", ".join(FACILITY_TYPES))
         if code_num:

@@ -157,7 +157,9 @@ def _csv_rows(reader) -> Rows:
 
 def _open_csv(path: Path, display: str, issues: IssueLog) -> Table | None:
     checksum, head, bad_line, size = _scan_bytes(path)
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in head[:4096]:
+    # UTF-16 and UTF-32 (with or without BOM) put a NUL beside every ASCII letter; one stray
+    # NUL in a UTF-8 file is a control character in a cell, reported with its row and column.
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:4096].count(b"\x00") * 8 > len(head[:4096]):
         issues.error("imp_not_utf8", encoding=_encoding_name(head))
         return None
     if bad_line is not None:
