@@ -369,11 +369,14 @@ def staged_value_changes(conn: Connection) -> dict[int, tuple[int, int]]:
     return out
 
 
-def apply_staged_values(conn: Connection, file_no: int, load_id: int) -> None:
-    """Lay one file's staged rows over kpi_values, keeping each row they replace."""
+def apply_staged_values(conn: Connection, file_no: int, load_id: int, replaced: int) -> None:
+    """Lay one file's staged rows over kpi_values, keeping each row they replace.
+    `replaced` is the file's count from staged_value_changes: a file that replaces nothing
+    (a first load) skips the join that keeps and deletes."""
     params = {"file_no": file_no, "load_id": load_id}
-    conn.execute(sql.statement("kpi_value_history_insert"), params)
-    conn.execute(sql.statement("kpi_values_delete_staged"), params)
+    if replaced:
+        conn.execute(sql.statement("kpi_value_history_insert"), params)
+        conn.execute(sql.statement("kpi_values_delete_staged"), params)
     conn.execute(sql.statement("kpi_values_insert_staged"), params)
 
 
@@ -391,6 +394,6 @@ def upsert_values(conn: Connection, values: pd.DataFrame, load_id: int) -> tuple
         frame["indicator_code"], frame["period"], frame["entity_code"], frame["numerator"],
         frame["denominator"])))
     added, replaced = staged_value_changes(conn).get(0, (0, 0))
-    apply_staged_values(conn, 0, load_id)
+    apply_staged_values(conn, 0, load_id, replaced)
     end_value_stage(conn)
     return added, replaced

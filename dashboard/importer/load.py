@@ -121,7 +121,7 @@ def _values(conn: Connection, values: ValueRows, files: list[FileResult], user: 
         done = 0
         for file_no, f in enumerate(files):
             f.load_id = store.record_load(conn, kind="values", source_file=f.source, checksum=f.checksum, user=user)
-            store.apply_staged_values(conn, file_no, f.load_id)
+            store.apply_staged_values(conn, file_no, f.load_id, f.replaced)
             done += f.added + f.replaced
             progress.update(done, done)
         progress.end()
