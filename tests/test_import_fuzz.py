@@ -143,7 +143,8 @@ def _break(broken, kind, spec, rows, target, choice, fmt):
         column = pick(spec["numbers"])
         if kind == "values":  # numerator ≤ denominator must not be what is reported
             row[col("numerator")], row[col("denominator")] = "1", "1"
-        row[col(column)] = pick(["46.650", "46,650", "1 000", "1.234.567", "85,3"])
+        # Degrees never run to thousands, so a latitude of 46.650 is 46.65: not a broken cell.
+        row[col(column)] = pick((["46.650"] if kind != "facilities" else []) + ["46,650", "1 000", "1.234.567", "85,3"])
         return column, {"imp_number_ambiguous", "imp_number_grouped", "imp_decimal_comma"}
     if broken == "fraction":
         row[0], row[col("numerator")], row[col("denominator")] = "stockind", "2.5", "10"
@@ -212,6 +213,12 @@ def _write(path: Path, kind: str, header: list[str], rows: list[list[str]], orde
                 values.append(cell(value, column) or None)
         ws.append(values)
         lines.append(ws.max_row)
+        for k, column in enumerate(order):
+            value = ws.cell(row=ws.max_row, column=k + 1)
+            if isinstance(value.value, str) and value.data_type == "f":
+                # openpyxl takes any text starting with '=' for a formula; a person types it
+                # as text (or a tool writes it as a string cell): keep it a string cell.
+                value.data_type = "s"
     book.save(path)
     if how["lying_dimension"]:
         import re
