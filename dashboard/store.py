@@ -320,7 +320,8 @@ def analyze_after_load(conn: Connection) -> None:
 #
 # Values go through a temporary table: rows are staged (COPY on PostgreSQL, chunked
 # executemany on SQLite), counted against kpi_values once, then laid over it with three
-# set-based statements per file: keep the rows about to be replaced, delete them, insert the file's.
+# set-based statements per file: keep the rows about to be replaced, then replace them (an upsert
+# on SQLite; delete and insert on PostgreSQL).
 
 #: A staged row: (file_no, indicator_code, period, entity_code, numerator, denominator).
 StagedRow = tuple[int, str, str, str, float, float]
@@ -376,6 +377,13 @@ def apply_staged_values(conn: Connection, file_no: int, load_id: int, replaced: 
     params = {"file_no": file_no, "load_id": load_id}
     if replaced:
         conn.execute(sql.statement("kpi_value_history_insert"), params)
+    # Measured on 2.4 M replaced rows: SQLite replaces fastest in place (an upsert touches
+    # only the index holding the two numbers), PostgreSQL fastest by delete and insert in key
+    # order (its UPDATE rewrote every index entry in random order, several times slower).
+    if conn.dialect.name == "sqlite":
+        conn.execute(sql.statement("kpi_values_upsert_staged"), params)
+        return
+    if replaced:
         conn.execute(sql.statement("kpi_values_delete_staged"), params)
     conn.execute(sql.statement("kpi_values_insert_staged"), params)
 
