@@ -21,7 +21,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: Tables holding the department's data, in an order that satisfies foreign keys.
 DATA_TABLES = ("meta", "levels", "units", "facilities", "indicators", "indicator_scopes", "targets",
                "data_loads", "kpi_values", "entity_ancestors", "agg_periods", "aggregates", "aggregate_progress",
-               "users", "wall_tokens", "audit_log")
+               "users", "wall_tokens", "audit_log", "kpi_value_history", "record_history")
 
 
 def make_engine(url: str, **kwargs) -> Engine:

@@ -67,9 +67,13 @@ def _cached(fn):
 
 @_cached
 def indicators() -> pd.DataFrame:
+    from .catalog.defaults import complete
+
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "indicators")
         scopes = sql.fetch_df(conn, "indicator_scopes")
+    # Every field a view reads, filled as the store fills it: never NaN, None or "nan" on a page.
+    frame = pd.DataFrame([complete(row) for row in frame.to_dict("records")], columns=frame.columns)
     frame["higher_is_better"] = frame["higher_is_better"].astype(bool)
     kinds = scopes.groupby("indicator_code")["entity_kind"].apply(tuple)
     frame["reported_by"] = frame["code"].map(kinds).map(lambda v: v if isinstance(v, tuple) else ())

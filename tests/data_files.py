@@ -28,7 +28,9 @@ def csv_text(header: list[str], rows: list[list]) -> str:
         if v is None:
             return ""
         text = str(v)
-        return f'"{text}"' if ("," in text or '"' in text) else text
+        if any(ch in text for ch in ',"\r\n'):
+            return '"' + text.replace('"', '""') + '"'
+        return text
     return "\n".join([",".join(header)] + [",".join(cell(v) for v in r) for r in rows]) + "\n"
 
 
@@ -71,3 +73,36 @@ def kpi_rows(engine) -> pd.DataFrame:
         frame = pd.read_sql("SELECT indicator_code, period, entity_code, numerator, denominator FROM kpi_values",
                             conn)
     return frame.sort_values(["indicator_code", "period", "entity_code"]).reset_index(drop=True)
+
+
+def rewrite_xlsx_part(path: Path, part: str, change) -> Path:
+    """Rewrite one part of a workbook's zip (e.g. 'xl/worksheets/sheet1.xml') through
+    `change(bytes) -> bytes`, the way a broken or hostile tool would leave it."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        items = [(info, source.read(info.filename)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in items:
+            target.writestr(info.filename, change(data) if info.filename == part else data)
+    return path
+
+
+def every_table_checksum(engine) -> dict[str, str]:
+    """dashboard.database.table_checksums, plus a digest of every other table of the schema
+    (the history of replaced rows among them): a refused import must change none."""
+    import hashlib
+
+    from sqlalchemy import inspect, text
+
+    from dashboard.database import table_checksums
+
+    out = table_checksums(engine)
+    with engine.connect() as conn:
+        for table in sorted(set(inspect(conn).get_table_names()) - set(out)):
+            rows = conn.execute(text(f'SELECT * FROM "{table}"')).all()  # noqa: S608 - names from the schema
+            digest = hashlib.sha256()
+            for row in sorted(repr(tuple(r)) for r in rows):
+                digest.update(row.encode())
+            out[table] = digest.hexdigest()
+    return out

@@ -297,11 +297,39 @@ def test_every_error_is_counted_beyond_what_is_printed(world, tmp_path):
     assert len(report.errors) == 96
 
 
-def test_thousands_separator_lookalike_is_warned_not_silent(world, tmp_path):
-    path = write_csv(tmp_path / "v.csv", VALUE_HEADER, [["stockind", "00004", "2025-09", "1.234", "2000"]])
-    report = run(world, "values", path, dry_run=True)
-    assert report.ok
-    assert [(w.line, w.column, w.key) for w in report.warnings] == [(2, "numerator", "imp_thousands")]
+def test_a_thousands_separator_is_never_guessed(world, tmp_path):
+    """'46.650' is forty-six thousand six hundred and fifty to a Vietnamese officer and
+    46.65 to a program: refused with both readings spelled out, unless the file's convention
+    is stated."""
+    rows = [["stockind", "00004", "2025-09", "46.650", "50000"],
+            ["stockind", "00005", "2025-09", "1 000", "2000"],
+            ["stockind", "00006", "2025-09", "46,650", "50000"]]
+    path = write_csv(tmp_path / "v.csv", VALUE_HEADER, rows)
+    before = table_checksums(world)
+    report = run(world, "values", path)
+    assert table_checksums(world) == before
+    by_line = {i.line: i for i in report.errors}
+    assert [(i.line, i.column, i.key) for i in report.errors] == [
+        (2, "numerator", "imp_number_ambiguous"), (3, "numerator", "imp_number_grouped"),
+        (4, "numerator", "imp_number_ambiguous")]
+    assert "ghi 46650" in by_line[2].message() and "write 46650" in by_line[2].message()
+    assert "46.65" in by_line[2].message() and "--number-format vi" in by_line[2].message()
+    assert "write 1000" in by_line[3].message()
+
+
+def test_the_vietnamese_number_convention_when_stated(world, tmp_path):
+    rows = [["stockind", "00004", "2025-09", "46.650", "50.000"],
+            ["stockind", "00005", "2025-09", "1.000", "2.000"]]
+    path = write_csv(tmp_path / "v.csv", VALUE_HEADER, rows)
+    report = run(world, "values", path, number_format="vi")
+    assert report.ok, [i.message() for i in report.errors]
+    stored = kpi_rows(world).set_index(["indicator_code", "entity_code", "period"])
+    assert stored.loc[("stockind", "00004", "2025-09"), "numerator"] == 46650
+    assert stored.loc[("stockind", "00005", "2025-09"), "denominator"] == 2000
+    # A dot decimal in a file said to group thousands with dots is refused, with the fix.
+    bad = write_csv(tmp_path / "b.csv", VALUE_HEADER, [["stockind", "00004", "2025-09", "85.3", "100"]])
+    (issue,) = run(world, "values", bad, number_format="vi").errors
+    assert (issue.column, issue.key) == ("numerator", "imp_number_vi_dot") and "85,3" in issue.message()
 
 
 # --- every validation case leaves the database unchanged -----------------------------------
@@ -330,7 +358,7 @@ CASES = {
     "decimal_comma": ("values", V, [["stockind", "00004", "2025-09", "1,5", 20]],
                       [(2, "numerator", "imp_decimal_comma")]),
     "grouped_thousands": ("values", V, [["stockind", "00004", "2025-09", 1, "1.234.567"]],
-                          [(2, "denominator", "imp_decimal_comma")]),
+                          [(2, "denominator", "imp_number_grouped")]),
     "missing_number": ("values", V, [["stockind", "00004", "2025-09", 1, None]],
                        [(2, "denominator", "imp_missing_number")]),
     "negative": ("values", V, [["stockind", "00004", "2025-09", -1, 20]], [(2, "numerator", "imp_negative")]),

@@ -1,6 +1,6 @@
 """`dashboard import` and `dashboard loads`.
 
-Argument parsing and printing only: the work is in dashboard/importer.py (formats and rules:
+Argument parsing and printing only: the work is in dashboard/importer/ (formats and rules:
 docs/data-formats.md).
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 from .. import figures, importer
 from ..database import is_up_to_date
 from ..i18n import t
+from .progress_bar import ProgressBar
 
 PROGRESS_MIN_ROWS = 2000
 
@@ -27,27 +28,26 @@ def _both(key: str, **params) -> str:
     return f"{t(key, 'vi', **params)} / {t(key, 'en', **params)}"
 
 
-class ClickProgress(importer.Progress):
-    """A click progress bar on stderr for steps of PROGRESS_MIN_ROWS rows or more."""
+class BarProgress(importer.ImportProgress):
+    """The importer's steps as progress bars on stderr (lines in a log when it is not a
+    terminal); steps of fewer than PROGRESS_MIN_ROWS rows stay quiet."""
 
-    def __init__(self) -> None:
-        self.bar = None
+    def __init__(self, stream=None) -> None:
+        self.stream = stream
+        self.bar: ProgressBar | None = None
 
-    def start(self, stage: str, label: str, total: int) -> None:
+    def start(self, stage: str, label: str, total: int | None) -> None:
         self.end()
-        if total >= PROGRESS_MIN_ROWS:
-            word = _both(f"imp_progress_{stage}")
-            self.bar = click.progressbar(length=total, label=f"{word}: {label}", file=sys.stderr)
-            self.bar.__enter__()
+        self.bar = ProgressBar(f"{_both(f'imp_progress_{stage}')}: {label}", total,
+                               stream=self.stream or click.get_text_stream("stderr"), min_rows=PROGRESS_MIN_ROWS)
 
-    def advance(self, n: int) -> None:
+    def update(self, position: int, rows: int) -> None:
         if self.bar is not None:
-            self.bar.update(n)
+            self.bar.update(position, rows)
 
     def end(self) -> None:
         if self.bar is not None:
-            self.bar.update(self.bar.length - self.bar.pos)
-            self.bar.__exit__(None, None, None)
+            self.bar.finish()
             self.bar = None
 
 
@@ -61,13 +61,15 @@ def _require_schema(engine) -> None:
                                    "the database schema is missing or old: run `dashboard db upgrade`")
 
 
-def _print_issues(issues: list[importer.Issue], limit: int, more_key: str, label_key: str) -> None:
+def _print_issues(issues: list[importer.Issue], total: int, limit: int, more_key: str, label_key: str) -> None:
+    """The first `limit` issues (all if 0), then how many more there are: every issue is
+    counted, even past the ones a report keeps."""
     shown = issues if limit <= 0 else issues[:limit]
     label = _both(label_key)
     for issue in shown:
         click.echo(f"{label}: {issue.message()}", err=True)
-    if len(issues) > len(shown):
-        click.echo(_both(more_key, count=len(issues) - len(shown)), err=True)
+    if total > len(shown):
+        click.echo(_both(more_key, count=total - len(shown)), err=True)
 
 
 IMPORT_HELP = """Nạp số liệu từ tệp CSV (UTF-8) hoặc Excel .xlsx / load data from CSV (UTF-8) or .xlsx files.
@@ -77,9 +79,14 @@ KIND và các cột / columns ([…] = không bắt buộc / optional):
   units       code,name,level,parent_code[,valid_from,valid_to]
   facilities  code,name,type,unit_code[,lat,lon]
   indicators  code,name_vi,name_en,time,higher_is_better
-              [,numerator_vi,denominator_vi,numerator_en,denominator_en,decimals,reported_by]
+              [,short_vi,short_en,numerator_vi,denominator_vi,numerator_en,denominator_en,
+              unit_vi,unit_en,gap_vi,gap_en,decimals,display_unit,reported_by,group,headline,sort_order]
   targets     indicator,unit_code,value,deadline[,source,note]
   values      indicator,unit_code,period,numerator,denominator
+
+Số trong ô văn bản viết 1165558 hoặc 85.3 (không dấu phân cách hàng nghìn); tệp viết
+1.165.558 và 85,3 thì nạp với --number-format vi. / Numbers in text cells are written
+1165558 or 85.3 (no grouping); a file writing 1.165.558 and 85,3 needs --number-format vi.
 
 Mọi tệp được kiểm tra trước; nếu có lỗi thì không ghi gì (mã thoát 1). Nhiều tệp được nạp
 trong một giao dịch: tất cả hoặc không gì cả. Nạp lại cùng (chỉ tiêu, đơn vị, tháng) thì thay
@@ -95,20 +102,25 @@ unit, month) replaces the stored figure. Details: docs/data-formats.md
 @click.option("--sheet", metavar="NAME", help="Trang tính trong tệp .xlsx (mặc định trang đầu) / sheet of an .xlsx file "
               "(default: the first).")
 @click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra, không ghi / check only, write nothing.")
+@click.option("--number-format", "number_format", type=click.Choice(importer.NUMBER_FORMATS), default="plain",
+              show_default=True,
+              help="Cách tệp viết số / how the files write numbers: plain = 1165558, 85.3; "
+                   "vi = 1.165.558, 85,3 (dấu chấm phân cách hàng nghìn, dấu phẩy thập phân / "
+                   "'.' groups thousands, ',' marks decimals).")
 @click.option("--user", default=None, metavar="NAME", help="Tên người nạp ghi vào nhật ký / user recorded in the audit "
               "(default: OS user).")
 @click.option("--max-errors", default=50, show_default=True, type=click.IntRange(min=0),
               help="Số lỗi in ra tối đa (0 = tất cả); mọi lỗi đều được đếm / errors printed at most "
                    "(0 = all); all are counted.")
 @click.pass_obj
-def import_cmd(ctx, kind: str, files: tuple[Path, ...], sheet: str | None, dry_run: bool, user: str | None,
-               max_errors: int) -> None:
+def import_cmd(ctx, kind: str, files: tuple[Path, ...], sheet: str | None, dry_run: bool, number_format: str,
+               user: str | None, max_errors: int) -> None:
     engine = ctx.engine
     _require_schema(engine)
     report = importer.import_files(engine, kind, list(files), user=user, dry_run=dry_run, sheet=sheet,
-                                   progress=ClickProgress())
-    _print_issues(report.errors, max_errors, "imp_more_errors", "imp_error")
-    _print_issues(report.warnings, max_errors, "imp_more_warnings", "imp_warning")
+                                   progress=BarProgress(), number_format=number_format)
+    _print_issues(report.errors, report.error_count, max_errors, "imp_more_errors", "imp_error")
+    _print_issues(report.warnings, report.warning_count, max_errors, "imp_more_warnings", "imp_warning")
     if report.errors:
         click.echo(report.summary(), err=True)
         sys.exit(1)

@@ -1,0 +1,90 @@
+"""``import_files``: read, check, load. The whole job of ``dashboard import``.
+
+1. **read** each file as a stream of rows (``readers``): CSV in UTF-8, ``.xlsx`` from its
+   first sheet or a named one;
+2. **check** every row of every file against the codes already stored and the other rows
+   of the same command (``checks``, ``values``), collecting *every* problem as an
+   :class:`~dashboard.importer.report.Issue` with file, line, column, value and a bilingual
+   reason;
+3. **load** in one transaction (``load``), only if step 2 found no error and this is not a
+   dry run. One ``data_loads`` row per file says how many rows were added and replaced.
+
+Nothing is written when anything is wrong, so the database stays byte-for-byte as it was.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from .. import store
+from .checks import Batch, check_facilities, check_indicators, check_targets, check_unit_tree, check_units, map_header
+from .formats import FORMATS, KINDS, NUMBER_FORMATS
+from .known import Known
+from .load import load
+from .readers import open_table
+from .report import FileResult, ImportProgress, ImportReport, IssueLog
+from .values import ValueRows, check_values
+
+CHECKS = {"units": check_units, "facilities": check_facilities, "indicators": check_indicators,
+          "targets": check_targets}
+
+
+def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str | None = None,
+                 dry_run: bool = False, sheet: str | None = None, progress: ImportProgress | None = None,
+                 number_format: str = "plain") -> ImportReport:
+    """Check every file, then load them all in one transaction (all or nothing).
+
+    ``number_format`` states how the files write numbers in text cells: ``plain`` (dot
+    decimal, no grouping) or ``vi`` ("." groups thousands, "," marks decimals). Returns an
+    :class:`ImportReport`; nothing is written when ``report.errors`` is not empty or
+    ``dry_run`` is true."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+    if number_format not in NUMBER_FORMATS:
+        raise ValueError(f"number_format must be one of {', '.join(NUMBER_FORMATS)}, not {number_format!r}")
+    progress = progress or ImportProgress()
+    report = ImportReport(kind=kind, dry_run=dry_run)
+    with engine.connect() as conn:
+        known = Known.load(conn)
+    batch = Batch(kind, known, report, number_format, progress)
+    values = ValueRows() if kind == "values" else None
+    paths = [Path(p) for p in paths]
+    results: list[FileResult] = []
+    for path, name in zip(paths, display_names(paths)):
+        issues = IssueLog(report, name, cell_refs=path.suffix.lower() in (".xlsx", ".xlsm"))
+        table = open_table(path, name, issues, sheet=sheet)
+        if table is None:
+            continue
+        try:
+            file = FileResult(table.name, table.source, table.checksum)
+            results.append(file)
+            header = map_header(table, FORMATS[kind], issues)
+            if header is None:
+                continue
+            if values is not None:
+                check_values(batch, table, header, issues, file, values)
+            else:
+                CHECKS[kind](batch, table, header, issues, file)
+        finally:
+            table.close()
+    if kind == "units" and batch.rows:
+        check_unit_tree(batch)
+    if values is not None:
+        values.report_duplicates()
+    report.files = results
+    report.sort_issues()
+    if report.errors:
+        return report
+    problem = load(engine, batch, values, results, user or store.current_user(), progress, dry_run)
+    if problem is not None:
+        report.add_error(problem)
+        return report
+    report.written = not dry_run
+    return report
+
+
+def display_names(paths: list[Path]) -> list[str]:
+    """File names as given; full paths only where two files share a name."""
+    names = [p.name for p in paths]
+    return [str(p) if names.count(p.name) > 1 else p.name for p in paths]

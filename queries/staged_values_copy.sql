@@ -1,0 +1,1 @@
+COPY staged_values (file_no, indicator_code, period, entity_code, numerator, denominator) FROM STDIN
