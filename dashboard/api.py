@@ -1,7 +1,16 @@
-"""The JSON API (/api/v1). Later issues add the endpoints; figures come from dashboard.figures."""
+"""The JSON API (/api/v1). Later issues add the endpoints; figures come from dashboard.figures.
+
+Errors are JSON too: an unknown path is 404 and a wrong method 405, both bilingual; while
+the database is unreachable every endpoint answers 503 with ``Retry-After`` (the API never
+serves last-good figures: a program reading it has no banner to tell it they are old).
+"""
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, jsonify, request
+from sqlalchemy.exc import DBAPIError
+
+from . import cache
+from .i18n import t
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
@@ -11,6 +20,59 @@ def register(server: Flask) -> None:
     server.json.ensure_ascii = False
     if "api_v1" not in server.blueprints:
         server.register_blueprint(bp)
+
+
+# --- errors: unknown paths, wrong methods, outages ----------------------------------------------
+
+def _error(status: int, key: str, **values):
+    vi, en = t(key, "vi", **values), t(key, "en", **values)
+    resp = jsonify({"error": f"{vi} / {en}", "message": {"vi": vi, "en": en}})
+    resp.status_code = status
+    resp.headers["Cache-Control"] = "no-store"
+    if status == 503:
+        resp.headers["Retry-After"] = str(cache.RETRY_AFTER)
+    return resp
+
+
+def unavailable():
+    """503 + Retry-After, bilingual: the database is away."""
+    return _error(503, "sec_unavailable")
+
+
+@bp.before_request
+def _never_from_fallback():
+    cache.strict_request()
+
+
+@bp.errorhandler(cache.DataUnavailable)
+@bp.errorhandler(DBAPIError)
+def _database_away(_exc):
+    return unavailable()
+
+
+def _endpoints() -> dict[str, set[str]]:
+    """Known API paths and their methods, from the routes themselves."""
+    from flask import current_app
+
+    out: dict[str, set[str]] = {}
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint.startswith("api_v1.") and rule.endpoint != "api_v1.not_found":
+            out.setdefault(rule.rule, set()).update(rule.methods - {"HEAD", "OPTIONS"})
+    return out
+
+
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def not_found(rest: str):
+    """Anything under /api/v1 that is not an endpoint: JSON, never the app's HTML shell."""
+    known = _endpoints()
+    path = request.path
+    if path in known:  # the path exists, the method does not
+        allowed = ", ".join(sorted(known[path]))
+        resp = _error(405, "sec_api_method", path=path, method=request.method, allowed=allowed)
+        resp.headers["Allow"] = allowed
+        return resp
+    return _error(404, "sec_api_not_found", path=path[:200], known=", ".join(sorted(known)))
 
 
 # --- reporting completeness -------------------------------------------------------------------
@@ -60,6 +122,8 @@ def _json(builder):
     from . import apidata
 
     body, status = apidata.answer(builder, request.args)
+    if status == 500 and cache.outage() is not None:  # not a fault of ours: the database is away
+        return unavailable()
     return Response(body, status=status, content_type="application/json; charset=utf-8")
 
 

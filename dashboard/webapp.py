@@ -1,4 +1,10 @@
-"""The Dash application: settings -> database -> cache -> pages.
+"""The Dash application: settings -> engine -> cache -> pages -> routes -> HTTP hardening.
+
+Building the app does no database work: an unreachable PostgreSQL, Redis or Chromium
+cannot stop a gunicorn worker from booting (a worker that fails to boot makes gunicorn
+exit for good). The first start (migrations, built-in indicators, the demo province) runs
+in a background thread of each process with retries (dashboard/bootstrap.py); pages say
+they are getting ready meanwhile and fill in by themselves.
 
 Pages live in ``layouts/`` (one module per page, each calling ``dash.register_page``);
 they are imported here explicitly so every module is loaded exactly once.
@@ -12,26 +18,39 @@ from pathlib import Path
 
 import dash
 from dash import html
+from sqlalchemy import Engine
 
-from . import figures
-from .bootstrap import prepare_database
+from . import bootstrap, figures, render
 from .cache import init_cache
 from .config import ConfigError, Settings, load_settings
-from .database import engine_for
+from .database import engine_for, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGE_MODULES = ("layouts.overview",)
+PAGE_MODULES = ("layouts.overview", "layouts.not_found_404")
 OPTIONAL_PAGE_MODULES = ("layouts.map", "layouts.targets", "layouts.unit", "layouts.wall")
 
 log = logging.getLogger(__name__)
 
 
+def web_engine(settings: Settings) -> Engine:
+    """The engine of the web application. On PostgreSQL an unreachable server is given up on
+    after DB_CONNECT_TIMEOUT seconds (libpq would otherwise wait as long as the kernel does),
+    and a request waits at most 10 s for a pooled connection, so during an outage pages get
+    their last-good figures quickly."""
+    url = settings.database_url
+    if not url.startswith("postgresql"):
+        return engine_for(url)
+    connect_args = {"connect_timeout": settings.db_connect_timeout} if settings.db_connect_timeout else {}
+    return make_engine(url, connect_args=connect_args, pool_timeout=10)
+
+
 def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.Dash:
+    """The app. `prepare` starts the first-start routine in the background (off in tests
+    that bring their own database)."""
     settings = settings or load_settings()
-    engine = engine_for(settings.database_url)
+    engine = web_engine(settings)
     figures.set_engine(engine)
-    if prepare:
-        prepare_database(engine, load_demo=settings.load_demo)
+    render.configure(queue=settings.render_queue, timeout=settings.render_timeout)
 
     app = dash.Dash(
         "dashboard",
@@ -42,6 +61,7 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        compress=False,  # dashboard.security sets up brotli and gzip itself
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.settings = settings  # type: ignore[attr-defined]
@@ -53,14 +73,22 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
         if (ROOT / (name.replace(".", "/") + ".py")).exists():
             _import_page(name)
 
-    from . import api, health
+    from . import api, exports, health, security
 
     api.register(app.server)
     health.register(app.server)
-    from . import exports  # /export/*.png and /export/data.csv|xlsx (issue 6)
-    exports.register(app.server)
+    exports.register(app.server)  # /export/*.png and /export/data.csv|xlsx
+    security.install(app, settings)
 
     app.layout = html.Div([dash.page_container], id="app-root")
+    if prepare:
+        def first_start() -> None:
+            bootstrap.start_in_background(engine, load_demo=settings.load_demo,
+                                          auto_upgrade=settings.db_auto_upgrade)
+
+        first_start()
+        # A process forked after this (gunicorn with preload_app) starts its own on its first request.
+        app.server.before_request(first_start)
     return app
 
 
@@ -79,4 +107,4 @@ def main() -> None:  # pragma: no cover - exercised by hand and by the e2e test'
         raise SystemExit(2) from None
     app = create_app(settings)
     app.run(host=settings.host, port=settings.port, debug=settings.debug, dev_tools_ui=settings.debug,
-            dev_tools_props_check=settings.debug)
+            dev_tools_props_check=settings.debug, threaded=True)

@@ -10,6 +10,7 @@ from dash import html
 from dashboard import figures
 from dashboard.formatting import month as fmt_month
 from dashboard.i18n import lang_or_default, t
+from layouts.outage import banner as outage_banner
 
 # Colour-blind-safe and distinct in greyscale print when paired with the status word.
 STATUS_COLORS = {
@@ -91,6 +92,10 @@ def shell(children, *, lang: str, active: str, path: str, params: dict, warnings
         body.append(dbc.Alert(warning, color="warning", className="param-warning", dismissable=True))
     body.append(children)
     body.append(html.Footer(t("footer_credit", lang), className="page-footer"))
+    # Last: it reports on every read above (figures from a fallback, or none at all).
+    outage = outage_banner(lang)
+    if outage is not None:
+        body.insert(0, outage)
     blocks.append(dbc.Container(body, fluid=True, className="page-body"))
     return html.Div(blocks, lang=lang, className=f"page page-{active}")
 

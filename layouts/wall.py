@@ -41,7 +41,7 @@ import dash
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import figures, slides
+from dashboard import cache, figures, slides
 from dashboard.wallconfig import MAX_INDICATORS, parse_config
 from dashboard import formatting as fmt
 from dashboard.i18n import lang_or_default, t
@@ -338,6 +338,9 @@ def refresh_wall(n_intervals, cfg, last_status):
             shown = json.loads(last_status or "{}").get("deck")
         except (TypeError, ValueError):
             shown = None
+        if cache.outage() is not None:  # the figures came from the last-good fallback
+            log.warning("wall refresh failed: database unavailable; keeping the last figures on screen")
+            return no_update, no_update, _status(False, seq, "db", deck=shown or "")
         if shown == key:
             return no_update, no_update, _status(True, seq, deck=key)
         return cached_slides(clean), meta_children(lang), _status(True, seq, deck=key)

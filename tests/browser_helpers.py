@@ -50,7 +50,8 @@ class LiveServer:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
             try:
-                with urllib.request.urlopen(self.url + "/", timeout=2) as resp:
+                # Ready, not just listening: the first start (schema, demo) runs in the background.
+                with urllib.request.urlopen(self.url + "/readyz", timeout=5) as resp:
                     if resp.status == 200:
                         return
             except OSError:
