@@ -120,7 +120,11 @@ def get_cache() -> Cache:
 
 
 def clear() -> None:
-    backend().clear()
+    """Empty the cache and forget what this process knew (tests, after a restore)."""
+    try:
+        backend().clear()
+    except Exception as exc:  # noqa: BLE001 - a cache that is down holds nothing to clear
+        log.warning("cache not cleared (%s)", exc.__class__.__name__)
     _confirmed.clear()
     _db_breakers.clear()
     _cache_breaker.reset()
@@ -195,9 +199,11 @@ def _set(key: str, value, timeout: int | None = None) -> None:
 @dataclass
 class Outage:
     """What one request could not get fresh. `as_of` is the (epoch) time the oldest figure it
-    served was last known current; `served` is False when it had nothing to show at all."""
+    served was last known current; `served` says it showed some figures from the fallback,
+    `missing` that some had nothing to fall back on."""
     as_of: float | None = None
     served: bool = False
+    missing: bool = False
 
 
 @dataclass
@@ -312,6 +318,7 @@ def current_version(source: str, read: Callable[[], int]) -> int:
     good = last_good_version(source)
     if good is None:
         state.degrade()
+        state.outage.missing = True
         raise DataUnavailable() from error
     version, as_of = good
     state.versions[source] = version
@@ -386,6 +393,7 @@ def memoized(version: Callable[[], int], name: str | None = None) -> Callable:
                 raise DataUnavailable()
             kept = _get(last_good)
             if kept is None:
+                state.outage.missing = True
                 raise DataUnavailable(key_name)
             result, kept_version, stored_at = kept
             confirmed = state.fallback.get(kept_version)

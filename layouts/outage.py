@@ -46,7 +46,8 @@ def banner_text(lang: str) -> str | None:
     if out is None:
         return None
     if out.served and out.as_of is not None:
-        return t("outage_showing", lang, time=_stamp(out.as_of, lang))
+        key = "outage_partial" if out.missing else "outage_showing"
+        return t(key, lang, time=_stamp(out.as_of, lang))
     return t("outage_retrying", lang)
 
 
