@@ -39,11 +39,10 @@ path; the shell then shows the translated "not found" page of layouts/not_found_
 ``/api/…`` answers JSON errors (dashboard/api.py); every 503 and 429 carries
 ``Retry-After``; a database outage that escapes a view is a 503, never a 500.
 
-**Compression and caching**: brotli or gzip (flask-compress) for HTML, JSON callbacks, CSS
-and JavaScript; compressed static files are kept in memory, so plotly.min.js is compressed
-once per process, not per download. Dash's fingerprinted files (component suites, and
-assets/ requested with their ``?m=`` stamp) are cached for a year, ``immutable``: a new
-version has a new URL.
+**Compression and caching**: brotli or gzip for pages, callbacks, CSS and JavaScript
+(dashboard/compression.py). Dash's fingerprinted files (component suites, and assets/
+requested with their ``?m=`` stamp) are cached for a year, ``immutable``: a new version has
+a new URL.
 """
 from __future__ import annotations
 
@@ -56,7 +55,7 @@ import threading
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from . import cache
+from . import cache, compression
 from .config import Settings
 from .i18n import t
 
@@ -70,9 +69,6 @@ STRICT_PATHS = ("/api/", "/export/")
 DASH_INDEX_ENDPOINTS = ("/", "/<path:path>")
 YEAR = 365 * 24 * 3600
 
-COMPRESS_MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript",
-                      "application/javascript", "application/x-javascript", "application/json",
-                      "image/svg+xml", "font/ttf"]
 
 
 def upload_route(prefix: str) -> str:
@@ -155,61 +151,6 @@ class _HeaderCache:
         return self.headers
 
 
-# --- compression --------------------------------------------------------------------------
-
-STATIC_ENDPOINTS = ("_dash_assets.static", "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>",
-                    "/_favicon.ico")
-_NO_CACHE = "-"
-
-
-def _compression_key(req) -> str:
-    """Static files are compressed once and kept; anything else (callbacks, pages, API) is
-    compressed afresh and never kept."""
-    if req.endpoint in STATIC_ENDPOINTS and req.method == "GET":
-        return req.full_path
-    return _NO_CACHE
-
-
-class _StaticCompressionCache:
-    """flask-compress's cache backend: compressed static files in memory, bounded."""
-
-    def __init__(self, limit: int = 256):
-        self.limit = limit
-        self.data: dict[str, bytes] = {}
-        self.lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        return None if key.endswith(";" + _NO_CACHE) else self.data.get(key)
-
-    def set(self, key: str, value: bytes) -> None:
-        if key.endswith(";" + _NO_CACHE):
-            return
-        with self.lock:
-            if len(self.data) >= self.limit:
-                self.data.pop(next(iter(self.data)))
-            self.data[key] = value
-
-
-def enable_compression(server: Flask) -> None:
-    from flask_compress import Compress
-
-    server.config.update(
-        COMPRESS_ALGORITHM=["br", "gzip"],
-        COMPRESS_BR_LEVEL=5,
-        COMPRESS_LEVEL=6,
-        COMPRESS_MIN_SIZE=1024,
-        COMPRESS_MIMETYPES=COMPRESS_MIMETYPES,
-        # Files under assets/ are sent as streams: compressed chunk by chunk (they are small);
-        # the component suites (plotly.min.js…) are buffered, compressed once and kept.
-        COMPRESS_STREAMS=True,
-        COMPRESS_ALGORITHM_STREAMING=["br", "gzip"],
-        COMPRESS_STREAMING_ENDPOINT_CONDITIONAL=["_dash_assets.static"],
-        COMPRESS_CACHE_KEY=_compression_key,
-        COMPRESS_CACHE_BACKEND=_StaticCompressionCache,
-    )
-    Compress(server)
-
-
 # --- responses ----------------------------------------------------------------------------
 
 def _wants_json() -> bool:
@@ -288,12 +229,12 @@ def install(app, settings: Settings) -> None:
             response.cache_control.max_age = YEAR
             response.cache_control.immutable = True
             response.cache_control.no_cache = None
-        elif endpoint == STATIC_ENDPOINTS[1] and response.cache_control.max_age == YEAR:
+        elif endpoint == compression.BUNDLE_ENDPOINT and response.cache_control.max_age == YEAR:
             response.cache_control.public = True
             response.cache_control.immutable = True
         return response
 
-    enable_compression(server)
+    compression.enable(server)
 
 
 def _buffer_unsized_body(limit: int) -> None:
