@@ -252,6 +252,31 @@ def wait_until(predicate, timeout: float, interval: float = 0.5, what: str = "co
     raise AssertionError(f"{what} not met within {timeout} s (last: {last!r})")
 
 
+def post_oversized(base_url: str, declared: int, sent: int, timeout: float = 20) -> tuple[int, float]:
+    """Start a POST declaring `declared` bytes, send only `sent` of them, and wait for the
+    answer: (status, seconds). A server that reads the whole body first never answers."""
+    import time as _time
+    from urllib.parse import urlparse
+
+    parsed = urlparse(base_url)
+    started = _time.monotonic()
+    with socket.create_connection((parsed.hostname, parsed.port), timeout=timeout) as sock:
+        sock.sendall((f"POST /_dash-update-component HTTP/1.1\r\nHost: {parsed.netloc}\r\n"
+                      f"Content-Type: application/json\r\nContent-Length: {declared}\r\n\r\n").encode())
+        try:
+            sock.sendall(b"x" * sent)
+        except OSError:
+            pass  # the server may close early: its answer is still there to read
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
+    return status, _time.monotonic() - started
+
+
 # --- pages as the browser gets them --------------------------------------------------------
 
 ROUTER_OUTPUT = ".._pages_content.children..._pages_store.data.."

@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_URL, require_postgres
-from tests.fault_helpers import (Gunicorn, PrivateRedis, TcpProxy, component, get, render_page, text_of,
-                                 wait_until)
+from tests.fault_helpers import (Gunicorn, PrivateRedis, TcpProxy, component, get, post_oversized, render_page,
+                                 text_of, wait_until)
 
 HEADLINES = ("emr", "cashless", "hssk", "tthc_online")
 ROOT_CODE = "31"
@@ -101,7 +101,7 @@ def test_postgres_cut_under_gunicorn(tmp_path, demo_data):
         # 2. The database arrives: the first start (schema, demo) completes by itself.
         proxy.restore()
         wait_until(lambda: get(server.url + "/readyz")[0] == 200, 120, what="ready after the database arrived")
-        fresh = wait_until(lambda: without_banner(snapshot(server.url)), 30, what="pages without banner")
+        fresh = wait_until(lambda: without_banner(snapshot(server.url)), 60, what="pages without banner")
         for path, (figs, _banner) in fresh.items():
             assert_full(figs, path)
         expected = independent_value(demo_data, "hssk", "2026-10")
@@ -140,9 +140,12 @@ def test_postgres_cut_under_gunicorn(tmp_path, demo_data):
         # 5. The database returns: pages drop the banner and show fresh figures by themselves.
         proxy.restore()
         wait_until(lambda: all(b is None and f == fresh[p][0] for p, (f, b) in snapshot(server.url).items()),
-                   40, what="recovery without banner")
+                   90, what="recovery without banner")
+        # A worker whose breaker is still open says 503 to the API for a few seconds more
+        # (within the Retry-After it gave): ask until both have noticed.
+        wait_until(lambda: all(get(server.url + "/api/v1/indicators")[0] == 200 for _ in range(4)), 30,
+                   what="the API back on every worker")
         assert get(server.url + "/readyz")[0] == 200
-        assert get(server.url + "/api/v1/indicators")[0] == 200
         assert server.alive()
         assert "Worker failed to boot" not in server.log()
     finally:
@@ -166,6 +169,9 @@ def test_redis_cut_under_gunicorn(tmp_path):
             assert_full(figs, path)
             assert banner is None
         assert redis.client().dbsize() > 0  # the workers do share figures through it
+        # While it is up: gunicorn answers a 50 MB body with 413 at once, having read 1 MB of it.
+        status, seconds = post_oversized(server.url, declared=50 * 1024 * 1024, sent=1024 * 1024)
+        assert status == 413 and seconds < 10
 
         redis.kill()
         shot = snapshot(server.url)
