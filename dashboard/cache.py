@@ -126,6 +126,7 @@ def clear() -> None:
     except Exception as exc:  # noqa: BLE001 - a cache that is down holds nothing to clear
         log.warning("cache not cleared (%s)", exc.__class__.__name__)
     _confirmed.clear()
+    _published.clear()
     _db_breakers.clear()
     _cache_breaker.reset()
 
