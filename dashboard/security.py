@@ -70,7 +70,6 @@ DASH_INDEX_ENDPOINTS = ("/", "/<path:path>")
 YEAR = 365 * 24 * 3600
 
 
-
 def upload_route(prefix: str) -> str:
     """Give requests under `prefix` the upload limit (MAX_UPLOAD_BYTES); returns `prefix`."""
     if prefix not in UPLOAD_PATHS:
@@ -188,7 +187,7 @@ def install(app, settings: Settings) -> None:
     @server.before_request
     def _limit_and_classify():
         limit = body_limit(request.path, settings)
-        request.max_content_length = limit  # also bounds a chunked body while it streams
+        request.max_content_length = limit  # what Werkzeug's own checks and form parsing enforce
         if request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge()
         if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
