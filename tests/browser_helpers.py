@@ -98,7 +98,9 @@ class ErrorLog(list):
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="vi-VN")
+    # Playwright evaluates string predicates (wait_for_function) with eval, which the app's CSP
+    # forbids: the harness bypasses it. tests/test_platform_browser.py checks the CSP itself.
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="vi-VN", bypass_csp=True)
     pg = context.new_page()
     errors = ErrorLog()
     pg.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
