@@ -1,7 +1,8 @@
-"""Start the dashboard: ``python app.py`` (or ``gunicorn app:server``).
+"""Start the dashboard: ``python app.py``, or in production ``gunicorn -c gunicorn.conf.py app:server``.
 
-On first start the embedded SQLite database (data/dashboard.db, or DATABASE_URL) is
-created and filled with the illustrative demo province.
+Importing this module builds the app without touching the database. The first start (the
+embedded SQLite database data/dashboard.db, or DATABASE_URL, migrated and filled with the
+illustrative demo province) runs in the background; pages fill in by themselves once it is done.
 """
 from dashboard.webapp import create_app, main
 

@@ -1,8 +1,23 @@
-"""First start: schema, built-in indicators, and the demo province if the database is empty."""
+"""First start: schema, built-in indicators, and the demo province if the database is empty.
+
+Two ways in:
+
+* :func:`prepare_database` does it now, in the caller's thread (tests, benches, the CLI).
+* :func:`start_in_background` is what the web application does: the same routine in a
+  daemon thread of each process, under the first-start lock (so of several gunicorn
+  workers exactly one migrates and loads the demo while the others wait), retried with
+  back-off until it succeeds. Importing the app or booting a worker therefore never waits
+  for, or fails on, the database: pages say they are getting ready and fill in by
+  themselves once :func:`is_ready`; ``/readyz`` reports the same state.
+"""
 from __future__ import annotations
 
 import fcntl
 import logging
+import os
+import random
+import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -95,3 +110,78 @@ def load_demo_province(engine: Engine, user: str | None = None) -> dict[str, int
         set_meta(conn, "demo_seed", "hai-phong-2025")
     log.info("demo province loaded: %s", counts)
     return counts
+
+
+# --- in the background, for the web application ------------------------------------------
+
+#: Seconds between attempts: 0.5, 1, 2, … up to one minute, with some jitter so workers
+#: that failed together do not knock together again.
+RETRY_FIRST, RETRY_CAP = 0.5, 60.0
+
+_lock = threading.Lock()
+_status: dict = {"state": "idle", "attempts": 0, "error": None, "pid": None, "thread": None}
+
+
+def start_in_background(engine: Engine, load_demo: bool = True, auto_upgrade: bool = True) -> None:
+    """Run the first-start routine in a daemon thread of this process (once per process: a
+    forked child starts its own). With `auto_upgrade` off the web app writes nothing: it
+    waits until ``dashboard db upgrade`` has brought the schema to head."""
+    if _status["pid"] == os.getpid() and _status["state"] != "idle":
+        return  # the common case, called before every request: no lock
+    with _lock:
+        if _status["pid"] == os.getpid() and _status["state"] in ("running", "retrying", "ready"):
+            return
+        _status.update(state="running", attempts=0, error=None, pid=os.getpid())
+        thread = threading.Thread(target=_run_until_done, args=(engine, load_demo, auto_upgrade),
+                                  name="first-start", daemon=True)
+        _status["thread"] = thread
+    thread.start()
+
+
+def _run_until_done(engine: Engine, load_demo: bool, auto_upgrade: bool) -> None:
+    delay = RETRY_FIRST
+    while True:
+        _status["attempts"] += 1
+        try:
+            if auto_upgrade:
+                prepare_database(engine, load_demo=load_demo)
+            elif not is_up_to_date(engine):
+                raise RuntimeError("schema not at head: run `dashboard db upgrade` "
+                                   "(DB_AUTO_UPGRADE=false, so the web app does not migrate)")
+        except Exception as exc:  # noqa: BLE001 - keep trying; the web app serves meanwhile
+            _status.update(state="retrying", error=f"{exc.__class__.__name__}: {_first_line(exc)}")
+            log.warning("first start: attempt %d failed (%s); retrying in %.1f s",
+                        _status["attempts"], _status["error"], delay,
+                        exc_info=_status["attempts"] == 1)
+            time.sleep(delay * random.uniform(0.8, 1.2))
+            delay = min(RETRY_CAP, delay * 2)
+            continue
+        _status.update(state="ready", error=None)
+        log.info("first start: database ready after %d attempt(s)", _status["attempts"])
+        return
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0][:300] if text else ""
+
+
+def status() -> dict:
+    """{"state": idle|running|retrying|ready, "attempts", "error"} of this process's first start.
+    "idle" means it was never started here (tests, the CLI): nothing to wait for."""
+    return {k: _status[k] for k in ("state", "attempts", "error")} if _status["pid"] == os.getpid() \
+        else {"state": "idle", "attempts": 0, "error": None}
+
+
+def is_ready() -> bool:
+    return status()["state"] in ("ready", "idle")
+
+
+def wait_ready(timeout: float) -> bool:
+    """Block until the background first start is done (True) or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if is_ready():
+            return True
+        time.sleep(0.1)
+    return is_ready()

@@ -6,6 +6,7 @@ per-process cache, so ``python app.py`` works on a fresh machine.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -44,6 +45,14 @@ class Settings:
     session_hours: int = 12
     login_limit_account: str = "5 per 15 minutes"
     login_limit_address: str = "30 per 15 minutes"
+    # --- web platform: limits, headers, start-up and rendering (see load_platform below) ---
+    max_request_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    frame_ancestors: str = "'self'"
+    db_auto_upgrade: bool = True
+    db_connect_timeout: int = 5
+    render_queue: int = 16
+    render_timeout: int = 45
 
     @property
     def is_sqlite(self) -> bool:
@@ -123,6 +132,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     sql_trace = (env.get("SQL_TRACE", "").strip().lower() or "off")
     if sql_trace not in TRACE_MODES:
         raise _bad("SQL_TRACE", sql_trace, "chỉ nhận off, on hoặc param", "must be off, on or param")
+    platform = load_platform(env)
 
     return Settings(
         **_access_settings(env),
@@ -139,6 +149,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         # The demo fills only the embedded default database unless asked: a configured
         # DATABASE_URL is a real deployment.
         load_demo=_bool(env, "LOAD_DEMO", not raw_url),
+        **platform,
     )
 
 
@@ -185,4 +196,60 @@ def _access_settings(env: Mapping[str, str]) -> dict:
         "session_hours": _int(env, "SESSION_HOURS", 12, 1, 24 * 30),
         "login_limit_account": _rate_limit(env, "LOGIN_LIMIT_ACCOUNT", "5 per 15 minutes"),
         "login_limit_address": _rate_limit(env, "LOGIN_LIMIT_ADDRESS", "30 per 15 minutes"),
+    }
+
+
+# --- web platform settings ----------------------------------------------------------------
+# Limits, security headers, first start and image rendering of the web application. Kept
+# together so the account settings and others can grow beside them without interleaving.
+
+_SIZE_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "KIB": 1024, "M": 1024 ** 2, "MB": 1024 ** 2,
+               "MIB": 1024 ** 2, "G": 1024 ** 3, "GB": 1024 ** 3, "GIB": 1024 ** 3}
+# One CSP source expression: a keyword, a scheme, or scheme://host[:port] with an optional
+# leading "*." wildcard. Nothing that could close the directive (";", ",") or the header (CR/LF).
+_CSP_SOURCE = re.compile(r"^(?:'self'|'none'|https?:|(?:https?://)?(?:\*\.)?[A-Za-z0-9.-]+(?::(?:\d{1,5}|\*))?)$")
+
+
+def _size(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    """A size in bytes: `2097152`, `2M`, `500K`, `1G` (binary units: 1K = 1024 bytes)."""
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    match = re.fullmatch(r"\s*(\d+)\s*([A-Za-z]*)\s*", raw)
+    unit = match.group(2).upper() if match else None
+    if not match or unit not in _SIZE_UNITS:
+        raise _bad(name, raw, "phải là số byte, ví dụ 2097152, 2M hoặc 500K",
+                   "must be a number of bytes, e.g. 2097152, 2M or 500K")
+    value = int(match.group(1)) * _SIZE_UNITS[unit]
+    if not lo <= value <= hi:
+        raise _bad(name, raw, f"phải nằm trong khoảng {lo}–{hi} byte", f"must be between {lo} and {hi} bytes")
+    return value
+
+
+def _frame_ancestors(env: Mapping[str, str]) -> str:
+    raw = env.get("FRAME_ANCESTORS")
+    if raw is None or raw.strip() == "":
+        return "'self'"
+    # People write self / none without the quotes CSP needs: accept both.
+    sources = [{"self": "'self'", "none": "'none'"}.get(s.lower(), s) for s in raw.split()]
+    bad = [s for s in sources if not _CSP_SOURCE.match(s)]
+    if bad or ("'none'" in sources and len(sources) > 1):
+        raise _bad("FRAME_ANCESTORS", raw,
+                   "phải là danh sách nguồn cách nhau bởi dấu cách, ví dụ 'self' https://ioc.haiphong.gov.vn",
+                   "must be a space-separated list of sources, e.g. 'self' https://ioc.haiphong.gov.vn")
+    return " ".join(sources)
+
+
+def load_platform(env: Mapping[str, str]) -> dict:
+    """The web platform's settings (fields of Settings), checked with bilingual messages."""
+    max_request = _size(env, "MAX_REQUEST_BYTES", 2 * 1024 * 1024, 64 * 1024, 1024 ** 3)
+    max_upload = _size(env, "MAX_UPLOAD_BYTES", 20 * 1024 * 1024, 64 * 1024, 4 * 1024 ** 3)
+    return {
+        "max_request_bytes": max_request,
+        "max_upload_bytes": max_upload,
+        "frame_ancestors": _frame_ancestors(env),
+        "db_auto_upgrade": _bool(env, "DB_AUTO_UPGRADE", True),
+        "db_connect_timeout": _int(env, "DB_CONNECT_TIMEOUT", 5, 0, 300),
+        "render_queue": _int(env, "RENDER_QUEUE", 16, 1, 1000),
+        "render_timeout": _int(env, "RENDER_TIMEOUT", 45, 5, 600),
     }

@@ -13,8 +13,8 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from . import aggregation, progress, sql
+from .cache import current_version, database_back, memoized
 from .hierarchy import FACILITY
-from .cache import memoized
 from .config import load_settings
 from .database import data_version, engine_for
 from .periods import Period, PeriodError, add_months, month_of, month_range, parse_period
@@ -42,8 +42,19 @@ def engine() -> Engine:
 
 
 def version() -> int:
+    """The data version every memoised read is keyed on: read once per web request and reused
+    (during a database outage, the last good one); read at every call outside a request."""
+    return current_version(_url(), _read_version)
+
+
+def _read_version() -> int:
     with engine().connect() as conn:
         return data_version(conn)
+
+
+def database_answers() -> bool:
+    """Does the database answer now? (Asked directly: pages retrying after an outage.)"""
+    return database_back(_url(), _read_version)
 
 
 def _url() -> str:

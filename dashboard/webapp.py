@@ -1,4 +1,10 @@
-"""The Dash application: settings -> database -> cache -> pages.
+"""The Dash application: settings -> engine -> cache -> pages -> routes -> HTTP hardening.
+
+Building the app does no database work: an unreachable PostgreSQL, Redis or Chromium
+cannot stop a gunicorn worker from booting (a worker that fails to boot makes gunicorn
+exit for good). The first start (migrations, built-in indicators, the demo province) runs
+in a background thread of each process with retries (dashboard/bootstrap.py); pages say
+they are getting ready meanwhile and fill in by themselves.
 
 Pages live in ``layouts/`` (one module per page, each calling ``dash.register_page`` with its
 navigation label and translated title); every module there is imported once, so adding a page is
@@ -15,16 +21,16 @@ from urllib.parse import parse_qs
 
 import dash
 from dash import html
+from sqlalchemy import Engine
 
-from . import figures
-from .bootstrap import prepare_database
+from . import bootstrap, figures, render
 from .cache import init_cache
 from .config import ConfigError, Settings, load_settings
-from .database import engine_for
+from .database import engine_for, make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Modules of layouts/ that are shared pieces, not pages.
-NOT_PAGES = ("common",)
+NOT_PAGES = ("common", "outage")
 
 #: Dash's page template without its <footer> (a second footer landmark holding only scripts) and
 #: with the page's language on <html> (set again by the page when it is English).
@@ -47,12 +53,29 @@ INDEX_STRING = """<!DOCTYPE html>
 log = logging.getLogger(__name__)
 
 
+def web_engine(settings: Settings) -> Engine:
+    """The engine of the web application. On PostgreSQL an unreachable server is given up on
+    after DB_CONNECT_TIMEOUT seconds (libpq would otherwise wait as long as the kernel does);
+    a connection whose packets stop being acknowledged (a network partition) fails after
+    15 s instead of the kernel's many minutes; and a request waits at most 10 s for a pooled
+    connection. So during an outage pages get their last-good figures quickly."""
+    url = settings.database_url
+    if not url.startswith("postgresql"):
+        return engine_for(url)
+    connect_args: dict = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                          "keepalives_count": 3, "tcp_user_timeout": 15_000}
+    if settings.db_connect_timeout:
+        connect_args["connect_timeout"] = settings.db_connect_timeout
+    return make_engine(url, connect_args=connect_args, pool_timeout=10)
+
+
 def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.Dash:
+    """The app. `prepare` starts the first-start routine in the background (off in tests
+    that bring their own database)."""
     settings = settings or load_settings()
-    engine = engine_for(settings.database_url)
+    engine = web_engine(settings)
     figures.set_engine(engine)
-    if prepare:
-        prepare_database(engine, load_demo=settings.load_demo)
+    render.configure(queue=settings.render_queue, timeout=settings.render_timeout)
 
     app = dash.Dash(
         "dashboard",
@@ -64,6 +87,7 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        compress=False,  # dashboard.security sets up brotli and gzip itself
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.settings = settings  # type: ignore[attr-defined]
@@ -75,16 +99,23 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
     for name in page_modules():
         _import_page(name)
 
-    from . import api, health, trace
+    from . import api, exports, health, security, trace
 
     trace.install(app.server, settings.sql_trace)
     api.register(app.server)
     health.register(app.server)
-    from . import exports
-
-    exports.register(app.server)
+    exports.register(app.server)  # /export/*.png and /export/data.csv|xlsx
+    security.install(app, settings)
 
     app.layout = html.Div([dash.page_container], id="app-root")
+    if prepare:
+        def first_start() -> None:
+            bootstrap.start_in_background(engine, load_demo=settings.load_demo,
+                                          auto_upgrade=settings.db_auto_upgrade)
+
+        first_start()
+        # A process forked after this (gunicorn with preload_app) starts its own on its first request.
+        app.server.before_request(first_start)
     return app
 
 
@@ -142,4 +173,4 @@ def main() -> None:  # pragma: no cover - exercised by hand and by the e2e test'
         raise SystemExit(2) from None
     app = create_app(settings)
     app.run(host=settings.host, port=settings.port, debug=settings.debug, dev_tools_ui=settings.debug,
-            dev_tools_props_check=settings.debug)
+            dev_tools_props_check=settings.debug, threaded=True)

@@ -15,6 +15,7 @@ from dashboard.i18n import t
 from dashboard.periods import parse_period, period_label
 from dashboard.request import Request
 from dashboard.wording import status_word
+from layouts.outage import banner as outage_banner
 
 
 def status_badge(status: str, lang: str, **kwargs) -> html.Span:
@@ -124,6 +125,10 @@ def shell(children, *, req: Request, active: str, path: str, warnings: list[str]
     for warning in (warnings if warnings is not None else req.warnings()):
         body.append(dbc.Alert(warning, color="warning", className="param-warning", dismissable=True))
     body.append(children)
+    # Last: it reports on every read above (figures from a fallback, or none at all).
+    outage = outage_banner(lang)
+    if outage is not None:
+        body.insert(0, outage)
     return html.Div([
         top,
         html.Main(dbc.Container(body, fluid=True, className="page-body"), id="main"),

@@ -41,7 +41,7 @@ import dash
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import figures, hierarchy, request, slides, theme
+from dashboard import cache, figures, hierarchy, request, slides, theme
 from dashboard.auth import wall_access
 from dashboard import formatting as fmt
 from dashboard.i18n import t
@@ -348,6 +348,9 @@ def refresh_wall(n_intervals, cfg, last_status, token=None):
                 return no_update, no_update, _status(True, seq, "denied", deck=key)
             return [denied_slide(access.reason, lang)], [], _status(True, seq, "denied", deck=key)
         key = deck_key(clean)
+        if cache.outage() is not None:  # the figures came from the last-good fallback
+            log.warning("wall refresh failed: database unavailable; keeping the last figures on screen")
+            return no_update, no_update, _status(False, seq, "db", deck=_shown_deck(last_status) or "")
         if _shown_deck(last_status) == key:
             return no_update, no_update, _status(True, seq, deck=key)
         return cached_slides(clean), meta_children(clean["lang"]), _status(True, seq, deck=key)

@@ -1,0 +1,40 @@
+"""One in-process Dash app for the tests that talk HTTP to it without a server.
+
+Dash keeps its pages and global callbacks in module state, so the app is built once per
+test session and shared; each test points the read side at its own database through the
+usual fixtures (demo_db, use_engine).
+"""
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from flask import request
+
+# Settings the tests check against (small limits, an embedding origin).
+MAX_REQUEST = 1024 * 1024
+MAX_UPLOAD = 4 * 1024 * 1024
+IOC_ORIGIN = "https://ioc.example.gov.vn"
+UPLOAD_PROBE = "/upload-probe"
+
+
+@lru_cache(maxsize=1)
+def web_app():
+    from dashboard import figures, security
+    from dashboard.config import load_settings
+    from dashboard.webapp import create_app
+
+    folder = Path(tempfile.mkdtemp(prefix="sytdash-web-"))
+    settings = load_settings({"DATABASE_URL": f"sqlite:///{folder / 'unused.db'}", "MAX_REQUEST_BYTES": "1M",
+                              "MAX_UPLOAD_BYTES": "4M", "FRAME_ANCESTORS": f"'self' {IOC_ORIGIN}"})
+    previous = figures._engine  # the fixtures' database stays the one read
+    app = create_app(settings, prepare=False)
+    figures.set_engine(previous)
+
+    @app.server.post(UPLOAD_PROBE)
+    def _upload_probe():  # stands for an upload route: reads the whole body
+        return {"bytes": len(request.get_data())}
+
+    security.upload_route(UPLOAD_PROBE)
+    return app
