@@ -37,6 +37,11 @@ def register(server: Flask) -> None:
     server.json.ensure_ascii = False
     if "api_v1" not in server.blueprints:
         server.register_blueprint(bp)
+    csrf = server.extensions.get("csrf")
+    if csrf is not None:
+        # The API reads only (GET); any other method is answered 405 by the routes, not refused
+        # as a form without its token.
+        csrf.exempt(bp)
 
 
 # --- errors: unknown paths, wrong methods, outages ----------------------------------------------

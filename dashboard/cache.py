@@ -129,6 +129,16 @@ def clear() -> None:
     _published.clear()
     _db_breakers.clear()
     _cache_breaker.reset()
+    for fn in _clearers:
+        fn()
+
+
+_clearers: list = []
+
+
+def on_clear(fn) -> None:
+    """Also run `fn` when the cache is cleared (process-local memos kept beside it)."""
+    _clearers.append(fn)
 
 
 # --- circuit breakers ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ map, the table, the API and ``dashboard export`` agree to the last digit.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from . import aggregation, progress, sql
-from .cache import current_version, database_back, memoized
+from .cache import current_version, database_back, memoized, on_clear
 from .hierarchy import FACILITY
 from .config import load_settings
 from .database import data_version, engine_for
@@ -61,12 +62,40 @@ def _url() -> str:
     return engine().url.render_as_string(hide_password=False)
 
 
-def _cached(fn):
+#: Small catalogue reads every request makes (indicators, units, the closure...), kept in this
+#: process per data version as well, so a cached page is answered without unpickling them again.
+#: Their callers never change what they get (they filter, sort and copy).
+_LOCAL: "OrderedDict[tuple, object]" = OrderedDict()
+_LOCAL_SIZE = 64
+on_clear(_LOCAL.clear)
+
+
+def _cached(fn=None, *, local: bool = False):
     """Memoise on the data version and the database, so two databases never share entries."""
+    if fn is None:
+        return lambda f: _cached(f, local=local)
     inner = memoized(version, name=f"{fn.__module__}.{fn.__qualname__}")(lambda url, *args: fn(*args))
 
     def wrapper(*args):
-        return inner(_url(), *args)
+        url = _url()
+        if not local:
+            return inner(url, *args)
+        try:
+            key = (fn.__qualname__, url, version(), args)
+        except Exception:  # noqa: BLE001 - the database is away: the shared cache's fallback decides
+            return inner(url, *args)
+        hit = _LOCAL.get(key)
+        if hit is not None:
+            _LOCAL.move_to_end(key)
+            return list(hit) if isinstance(hit, list) else hit
+        result = inner(url, *args)
+        from .cache import outage
+
+        if outage() is None:  # never keep a fallback figure as current
+            _LOCAL[key] = result
+            while len(_LOCAL) > _LOCAL_SIZE:
+                _LOCAL.popitem(last=False)
+        return result
 
     wrapper.__name__ = fn.__name__
     wrapper.__doc__ = fn.__doc__
@@ -76,7 +105,7 @@ def _cached(fn):
 
 # --- catalogue ----------------------------------------------------------------------------
 
-@_cached
+@_cached(local=True)
 def indicators() -> pd.DataFrame:
     from .catalog.defaults import complete
 
@@ -100,6 +129,7 @@ def indicator(code: str) -> dict:
     return table.loc[code].to_dict()
 
 
+@_cached(local=True)
 def headline_codes() -> list[str]:
     table = indicators()
     heads = table[table["headline"].notna()].sort_values("headline")
@@ -113,7 +143,7 @@ def name_of_indicator(code: str, lang: str, short: bool = False) -> str:
     return ind.get(f"name_{lang}") or ind["name_vi"]
 
 
-@_cached
+@_cached(local=True)
 def levels() -> list:
     from .hierarchy import Level
 
@@ -122,7 +152,7 @@ def levels() -> list:
                 for r in sql.fetch_rows(conn, "levels")]
 
 
-@_cached
+@_cached(local=True)
 def units() -> pd.DataFrame:
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "units")
@@ -130,7 +160,13 @@ def units() -> pd.DataFrame:
     return frame.set_index("code", drop=False).rename_axis(None)
 
 
-@_cached
+@_cached(local=True)
+def levels_in_use() -> tuple[str, ...]:
+    """The levels that hold at least one unit (dashboard.hierarchy orders them)."""
+    return tuple(sorted(set(units()["level"])))
+
+
+@_cached(local=True)
 def facilities() -> pd.DataFrame:
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "facilities")
@@ -138,13 +174,13 @@ def facilities() -> pd.DataFrame:
     return frame.set_index("code", drop=False).rename_axis(None)
 
 
-@_cached
+@_cached(local=True)
 def targets() -> pd.DataFrame:
     with engine().connect() as conn:
         return sql.fetch_df(conn, "targets")
 
 
-@_cached
+@_cached(local=True)
 def ancestry() -> dict[str, list[tuple[str, str]]]:
     """For every unit and facility, [(code, level), ...] from itself up to the province."""
     with engine().connect() as conn:
@@ -185,6 +221,7 @@ def entity(code: str) -> dict:
     raise UnknownUnit(f"Không có đơn vị {code!r} / unknown unit or facility {code!r}")
 
 
+@_cached(local=True)
 def root_code() -> str:
     """The top of the hierarchy (the province, or the country): the unit of the top level
     without a parent that is valid today (the first by code if several)."""
@@ -198,7 +235,7 @@ def root_code() -> str:
     return str((current if not current.empty else roots).sort_values("code")["code"].iloc[0])
 
 
-@_cached
+@_cached(local=True)
 def latest_month(indicator_code: str | None = None) -> str | None:
     with engine().connect() as conn:
         if indicator_code is None:
@@ -206,13 +243,13 @@ def latest_month(indicator_code: str | None = None) -> str | None:
         return sql.fetch_value(conn, "latest_month", indicator=indicator_code)
 
 
-@_cached
+@_cached(local=True)
 def months(indicator_code: str) -> list[str]:
     with engine().connect() as conn:
         return [str(m) for m in sql.fetch_df(conn, "months_with_data", indicator=indicator_code)["period"]]
 
 
-@_cached
+@_cached(local=True)
 def is_demo() -> bool:
     """True while any stored value comes from the illustrative demo load."""
     with engine().connect() as conn:

@@ -42,7 +42,7 @@ def defined_levels() -> list[Level]:
 
 def used_levels() -> list[str]:
     """The unit levels that hold at least one unit, top first."""
-    present = set(_figures().units()["level"])
+    present = set(_figures().levels_in_use())
     return [lv.code for lv in defined_levels() if lv.code in present]
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import unicodedata
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
@@ -252,7 +253,9 @@ class Request:
         (The data version is added by the cache.)"""
         params = "&".join(f"{k}={v}" for k, v in sorted(self.query().items()))
         scope = getattr(self.scope, "key", None) if self.scope is not None else None
-        return f"{self.view}?{params}#{scope or '*'}"
+        # The warnings a view shows are part of it: ?period=2030-01 is not ?period=2026-10.
+        problems = ";".join(f"{p.parameter}:{p.key}:{p.values!r}" for p in self.problems)
+        return f"{self.view}?{params}#{scope or '*'}!{problems}"
 
     @property
     def sees_everything(self) -> bool:
@@ -535,7 +538,13 @@ def set_scope_provider(provider: Callable[[], Any] | None) -> None:
     _scope_provider = provider
 
 
+_override = threading.local()
+
+
 def current_scope() -> Any:
+    forced = getattr(_override, "scope", None)
+    if forced is not None:
+        return forced
     if _scope_provider is None:
         return None
     try:
@@ -543,6 +552,23 @@ def current_scope() -> Any:
     except Exception:  # noqa: BLE001
         log.exception("scope provider failed; refusing every unit")
         return _NOTHING
+
+
+class as_reader:
+    """Within this block the request reader reads as `scope` (the warm-up builds views as a
+    reader of everything, whoever is signed in)."""
+
+    def __init__(self, scope: Any):
+        self.scope = scope
+
+    def __enter__(self):
+        self.previous = getattr(_override, "scope", None)
+        _override.scope = self.scope
+        return self
+
+    def __exit__(self, *exc):
+        _override.scope = self.previous
+        return False
 
 
 class _Nothing:

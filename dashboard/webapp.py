@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
     health.register(app.server)
     exports.register(app.server)  # /export/*.png and /export/data.csv|xlsx
     security.install(app, settings)
+    from . import viewcache
+
+    viewcache.install(app.server)
 
     app.layout = html.Div([dash.page_container], id="app-root")
     if prepare:
@@ -114,6 +117,7 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
                                           auto_upgrade=settings.db_auto_upgrade)
 
         first_start()
+        viewcache.start_warming(app)
         # A process forked after this (gunicorn with preload_app) starts its own on its first request.
         app.server.before_request(first_start)
     return app

@@ -370,7 +370,7 @@ def layout(**query):
     return shell(content, req=req, active="map", path=PATH)
 
 
-dash.register_page(__name__, path=PATH, name="map", nav="nav_map", order=1, title=page_title("nav_map"),
+dash.register_page(__name__, cache_view="map", path=PATH, name="map", nav="nav_map", order=1, title=page_title("nav_map"),
                    layout=layout)
 
 

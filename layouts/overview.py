@@ -143,7 +143,7 @@ def overview_content(req: Request):
     ])
 
 
-dash.register_page(__name__, path="/", name="overview", nav="nav_overview", order=0,
+dash.register_page(__name__, cache_view="overview", path="/", name="overview", nav="nav_overview", order=0,
                    title=page_title("nav_overview"), layout=layout)
 
 

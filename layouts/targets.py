@@ -342,7 +342,7 @@ def page_content(state: dict, req: Request):
     return html.Div(blocks)
 
 
-dash.register_page(__name__, path=PATH, name="targets", nav="nav_targets", order=2,
+dash.register_page(__name__, cache_view="targets", path=PATH, name="targets", nav="nav_targets", order=2,
                    title=page_title("nav_targets"), layout=layout)
 
 

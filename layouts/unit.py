@@ -306,7 +306,7 @@ def unit_content(req: Request):
     return html.Div(blocks)
 
 
-dash.register_page(__name__, path_template="/unit/<code>", name="unit", title=page_title("nav_unit"),
+dash.register_page(__name__, cache_view="unit", path_template="/unit/<code>", name="unit", title=page_title("nav_unit"),
                    layout=layout)
 
 
