@@ -10,6 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from flask import has_request_context
 import pandas as pd
 from sqlalchemy import Engine
 
@@ -78,7 +79,7 @@ def _cached(fn=None, *, local: bool = False):
 
     def wrapper(*args):
         url = _url()
-        if not local:
+        if not local or not has_request_context():  # outside a request every read sees the latest write
             return inner(url, *args)
         try:
             key = (fn.__qualname__, url, version(), args)

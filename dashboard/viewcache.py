@@ -118,8 +118,8 @@ def install(server: Flask) -> None:
         except Exception:  # noqa: BLE001 - the cache is an optimisation, never a failure
             log.warning("view cache: no key for %s", location, exc_info=True)
             return None
-        if keys is None:
-            return None
+        if keys is None or cache.outage() is not None:
+            return None  # during an outage the page is built from last-good figures, with its banner
         key, last_key = keys
         hit = cache._get(key)
         if hit is None:

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 #: Requests that never need a session: static files and Dash's own bundles.
 SESSIONLESS_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/_reload-hash", "/static/",
-                        "/healthz")
+                        "/healthz", "/readyz")  # the load balancer's probes carry no session
 
 
 def sessionless(path: str) -> bool:
