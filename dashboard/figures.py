@@ -81,17 +81,19 @@ def _cached(fn=None, *, local: bool = False):
         url = _url()
         if not local or not has_request_context():  # outside a request every read sees the latest write
             return inner(url, *args)
+        from .cache import outage
+
         try:
             key = (fn.__qualname__, url, version(), args)
         except Exception:  # noqa: BLE001 - the database is away: the shared cache's fallback decides
+            return inner(url, *args)
+        if outage() is not None:  # last-good figures: the shared cache records what it serves
             return inner(url, *args)
         hit = _LOCAL.get(key)
         if hit is not None:
             _LOCAL.move_to_end(key)
             return list(hit) if isinstance(hit, list) else hit
         result = inner(url, *args)
-        from .cache import outage
-
         if outage() is None:  # never keep a fallback figure as current
             _LOCAL[key] = result
             while len(_LOCAL) > _LOCAL_SIZE:
