@@ -254,6 +254,12 @@ def strict_request() -> None:
         state.strict = True
 
 
+def strict() -> bool:
+    """Is the current request one that must never be answered from last-good figures?"""
+    state = _state()
+    return bool(state is not None and state.strict)
+
+
 def outage() -> Outage | None:
     """The current request's outage, None when everything it read was fresh."""
     state = _state()

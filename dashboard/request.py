@@ -327,8 +327,14 @@ def _gather(view: View, raw: Any, problems: list[Problem]) -> dict[str, str]:
 
 
 def _safe(fn: Callable, default=None):
+    from .cache import DataUnavailable, strict
+
     try:
         return fn()
+    except DataUnavailable:
+        if strict():  # the API and downloads answer 503 rather than judge parameters blind
+            raise
+        return default
     except Exception:  # noqa: BLE001 - a default that needs the database must not break reading
         log.warning("request default unavailable (%s)", getattr(fn, "__name__", fn))
         return default
