@@ -116,7 +116,10 @@ def load_demo_province(engine: Engine, user: str | None = None) -> dict[str, int
 
 #: Seconds between attempts: 0.5, 1, 2, … up to one minute, with some jitter so workers
 #: that failed together do not knock together again.
-RETRY_FIRST, RETRY_CAP = 0.5, 60.0
+RETRY_FIRST, RETRY_CAP = 0.5, 30.0
+#: Set when something in this process has just reached the database (a probe, a page's read):
+#: a first start waiting out its back-off tries again at once instead of for up to RETRY_CAP.
+_wake = threading.Event()
 
 _lock = threading.Lock()
 _status: dict = {"state": "idle", "attempts": 0, "error": None, "pid": None, "thread": None}
@@ -153,12 +156,21 @@ def _run_until_done(engine: Engine, load_demo: bool, auto_upgrade: bool) -> None
             log.warning("first start: attempt %d failed (%s); retrying in %.1f s",
                         _status["attempts"], _status["error"], delay,
                         exc_info=_status["attempts"] == 1)
-            time.sleep(delay * random.uniform(0.8, 1.2))
-            delay = min(RETRY_CAP, delay * 2)
+            _wake.clear()
+            if _wake.wait(delay * random.uniform(0.8, 1.2)):
+                delay = RETRY_FIRST  # the database answered someone else: it is back
+            else:
+                delay = min(RETRY_CAP, delay * 2)
             continue
         _status.update(state="ready", error=None)
         log.info("first start: database ready after %d attempt(s)", _status["attempts"])
         return
+
+
+def database_answered() -> None:
+    """Tell a waiting first start that the database is reachable again (cheap, any thread)."""
+    if _status["state"] == "retrying":
+        _wake.set()
 
 
 def _first_line(exc: BaseException) -> str:

@@ -326,6 +326,9 @@ def current_version(source: str, read: Callable[[], int]) -> int:
                             exc.__class__.__name__, _first_line(exc))
         else:
             breaker.reset()
+            from . import bootstrap  # late: bootstrap reaches the cache through the importer
+
+            bootstrap.database_answered()
             state.versions[source] = version
             _remember(source, version)
             return version

@@ -47,6 +47,7 @@ def readiness_check(name: str):
 def _database() -> tuple[bool, str]:
     with figures.engine().connect() as conn:
         conn.execute(text("SELECT 1"))
+    bootstrap.database_answered()
     return True, "reachable"
 
 

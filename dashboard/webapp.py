@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import dash
+import flask
 from dash import html
 from sqlalchemy import Engine
 
@@ -109,6 +110,10 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
     from . import viewcache
 
     viewcache.install(app.server)
+
+    @app.server.get("/favicon.ico")
+    def favicon():  # what browsers ask for by themselves, on the sign-in page and JSON answers alike
+        return flask.send_from_directory(ROOT / "assets", "favicon.ico", max_age=86400)
 
     app.layout = html.Div([dash.page_container], id="app-root")
     if prepare:

@@ -174,6 +174,9 @@ class Gunicorn:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "WEB_CONCURRENCY": str(workers),
                "GUNICORN_THREADS": "2", "HOST": "127.0.0.1", "PORT": str(self.port)}
         env.pop("CACHE_REDIS_URL", None)
+        # The production shape: a real secret, the demo loaded on first start, and anonymous reading
+        # on (a wall screen without a token), so what is tested is the outage, not the sign-in.
+        env.update({"SECRET_KEY": "fault-tests-" + "k" * 40, "LOAD_DEMO": "true", "ANONYMOUS_READ": "true"})
         env.update(env_extra)
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),

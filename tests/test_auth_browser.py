@@ -47,6 +47,7 @@ def tab(browser):
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     pg.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+    pg.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status == 404 else None)
     yield pg
     context.close()
     unexpected = [e for e in errors if not EXPECTED_STATUS.search(e)]

@@ -145,8 +145,9 @@ def test_postgres_cut_under_gunicorn(tmp_path, demo_data):
         # (within the Retry-After it gave): ask until both have noticed.
         wait_until(lambda: all(get(server.url + "/api/v1/indicators")[0] == 200 for _ in range(4)), 30,
                    what="the API back on every worker")
-        assert get(server.url + "/readyz")[0] == 200
-        assert server.alive()
+        ready = wait_until(lambda: all(get(server.url + "/readyz")[0] == 200 for _ in range(4)), 30,
+                           what="ready on every worker")
+        assert ready and server.alive()
         assert "Worker failed to boot" not in server.log()
     finally:
         server.stop()

@@ -109,6 +109,7 @@ def test_an_indicator_lagging_the_others_is_greyed(demo_db):
 # --- in Chromium -----------------------------------------------------------------------------
 
 EXPECTED_NETWORK_ERRORS = ("Failed to load resource: net::ERR_CONNECTION_REFUSED",
+                           "Failed to load resource: net::ERR_CONNECTION_RESET",  # killed mid-request
                            "Callback failed: the server did not respond")
 
 

@@ -21,7 +21,7 @@ from . import access
 log = logging.getLogger(__name__)
 
 #: Requests that never need a session: static files and Dash's own bundles.
-SESSIONLESS_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/_reload-hash", "/static/",
+SESSIONLESS_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon.ico", "/favicon.ico", "/_reload-hash", "/static/",
                         "/healthz", "/readyz")  # the load balancer's probes carry no session
 
 
