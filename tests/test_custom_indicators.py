@@ -464,6 +464,18 @@ def test_unit_pages(sqlite_db, client, unit, lang):
         want = expected(code, (MONTH,), level)
         if unit in want.index:
             assert vi_percent(want.loc[unit, "value"], decimals, lang) in text, code
+    if unit == "001":
+        # Two gaps of the minimal one, never contradicting: to its target (inherited 95 %) and to
+        # 100 % (denominator − numerator, the default sentence), in the generic count word.
+        row = expected("tiem_chung", (MONTH,), "district").loc["001"]
+        to_target = round(0.95 * row["denominator"] - row["numerator"])
+        rest = int(row["denominator"] - row["numerator"])
+        if lang == "vi":
+            assert f"Còn thiếu {to_target} trường hợp để đạt 95\u00a0%" in text
+            assert f"Còn thiếu {rest} trường hợp để đạt 100\u00a0%" in text
+        else:
+            assert f"{to_target} cases short of 95%" in text and f"{rest} cases short of 100%" in text
+        assert "mục tiêu (" not in text and "short of the target" not in text
     if lang == "en" and level != "facility":
         assert "Children under one fully immunised" in text and FULL["name_en"] in text
 
