@@ -613,3 +613,42 @@ def test_renaming_reaches_every_page_at_once_and_keeps_values_and_targets(tmp_pa
         figures.set_engine(None)
         cache.clear()
         engine.dispose()
+
+
+# --- one look in a real browser -----------------------------------------------------------------
+
+def test_in_chromium_the_new_indicators_read_whole(tmp_path, page):
+    """A live server (python app.py) over a database the department loaded through the command:
+    the overview card, the scorecard and the wall of the new indicators, drawn by Chromium, with
+    no console error (the `page` fixture fails on one), no error notice and no "nan"."""
+    from tests.browser_helpers import LiveServer
+
+    db_path = tmp_path / "so_y_te.db"
+    engine = make_engine(f"sqlite:///{db_path}")
+    upgrade(engine)
+    try:
+        load_department(engine, tmp_path, "xlsx")
+    finally:
+        figures.set_engine(None)
+        cache.clear()
+        engine.dispose()
+    server = LiveServer(tmp_path, env_extra={"DATABASE_URL": f"sqlite:///{db_path}", "LOAD_DEMO": "false",
+                                             "ANONYMOUS_READ": "true", "SECRET_KEY": "k" * 48})
+    try:
+        province = {c: expected(c, (MONTH,), "province").loc["01"] for c in CODES}
+        for path, proof, shown in [
+            ("/", "#kpi-value-kham_tu_xa", [FULL["short_vi"], vi_percent(province["kham_tu_xa"]["value"], 0)]),
+            (f"/targets?period={MONTH}", f"text={MINIMAL_SHORT['vi']}", [FULL["short_vi"]]),
+            ("/wall?indicators=tiem_chung", f"text={MINIMAL_SHORT['vi']}",
+             [vi_percent(province["tiem_chung"]["value"], 1)]),
+        ]:
+            response = page.goto(server.url + path)
+            assert response.status == 200, path
+            page.wait_for_selector(proof, timeout=30_000)
+            page.wait_for_timeout(300)
+            text = page.inner_text("body")
+            for words in shown:
+                assert words in text, (path, words)
+            assert_clean([text], f"chromium {path}")
+    finally:
+        server.stop()
