@@ -592,8 +592,10 @@ def test_renaming_reaches_every_page_at_once_and_keeps_values_and_targets(tmp_pa
                                                             [RENAMED_MINIMAL.get(c) for c in header]])
         # The command, with its own engine; it clears no cache and tells the app nothing: only
         # the data version it bumps does.
+        version = figures.version()
         run(engine.url.render_as_string(hide_password=False), "import", "indicators", path)
         figures.set_engine(engine)
+        assert figures.version() > version  # new cache keys for every view: nothing to flush
         for path_, search in pages:
             text = open_page(client, path_, search)[1]
             assert FULL["short_vi"] not in text and FULL["name_vi"] not in text, path_
