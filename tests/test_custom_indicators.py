@@ -37,7 +37,6 @@ from tests.data_files import VALUE_HEADER, write_csv, write_xlsx
 from tests.fault_helpers import component, router_body, text_of
 from tests.world import FACILITIES, UNITS, load_world
 
-ROOT = Path(__file__).resolve().parent.parent
 
 # --- what the officer writes --------------------------------------------------------------------
 
