@@ -57,6 +57,7 @@ def indicators_payload(req: Request) -> tuple[dict, int]:
             "display_unit": row.get("display_unit"), "decimals": clean(row.get("decimals")),
             "unit_vi": clean(row.get("unit_vi")), "unit_en": clean(row.get("unit_en")),
             "reported_by": list(row.get("reported_by") or ()), "headline": clean(row.get("headline")),
+            "group": row.get("grp"), "gap_vi": row.get("gap_vi"), "gap_en": row.get("gap_en"),
             "latest_month": figures.latest_month(row["code"]),
         })
     return {"indicators": out, "demo": figures.is_demo()}, 200

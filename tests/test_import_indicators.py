@@ -38,8 +38,8 @@ FULL = {
 MINIMAL_EXPECTED = {
     "short_vi": "Trẻ dưới 1 tuổi được tiêm chủng…", "short_en": "Children under one fully…",
     "numerator_vi": "Tử số", "numerator_en": "Numerator", "denominator_vi": "Mẫu số", "denominator_en": "Denominator",
-    "unit_vi": "đơn vị", "unit_en": "units",
-    "gap_vi": "còn thiếu {gap} đơn vị để đạt mục tiêu", "gap_en": "{gap} units short of the target",
+    "unit_vi": "trường hợp", "unit_en": "cases",
+    "gap_vi": "còn thiếu {gap} trường hợp để đạt 100\u00a0%", "gap_en": "{gap} cases short of 100%",
     "decimals": 1, "display_unit": "%", "grp": "other", "time_agg": "stock", "higher_is_better": True,
     "reported_by": ("commune",),
 }
@@ -183,7 +183,30 @@ def test_rows_stored_before_the_defaults_existed_read_back_whole(world):
     row = figures.indicator("cu")
     assert_no_blank_field(row)
     assert (row["short_vi"], row["unit_vi"], row["gap_en"], row["decimals"]) == (
-        "Hộ gia đình có nước sạch", "đơn vị", "{gap} units short of the target", 0)
+        "Hộ gia đình có nước sạch", "trường hợp", "{gap} cases short of 100%", 0)
+
+
+def test_an_earlier_versions_defaults_read_as_todays(world, tmp_path):
+    """Earlier defaults called the remainder to 100 % "the target" and counted in "đơn vị" (which
+    here names administrative units): stored, they read as today's defaults, and a re-import
+    re-derives them; a sentence the department wrote itself is kept."""
+    with world.begin() as conn:
+        conn.execute(text("INSERT INTO indicators (code, name_vi, name_en, time_agg, higher_is_better, display_unit, "
+                          "decimals, sort_order, unit_vi, unit_en, gap_vi, gap_en) VALUES ('cu', 'Tỷ lệ cũ', 'Old', "
+                          "'stock', true, '%', 1, 9, 'đơn vị', 'units', 'còn thiếu {gap} đơn vị để đạt mục tiêu', "
+                          "'{gap} units short of the target'), ('chon', 'Tỷ lệ chọn', 'Chosen', 'stock', true, '%', "
+                          "1, 10, 'đơn vị', 'units', 'còn {gap} đơn vị chưa đạt', '{gap} units to go')"))
+        conn.execute(text("UPDATE data_version SET version = version + 1"))
+    cache.clear()
+    old = figures.indicator("cu")
+    assert (old["unit_vi"], old["unit_en"]) == ("trường hợp", "cases")
+    assert (old["gap_vi"], old["gap_en"]) == ("còn thiếu {gap} trường hợp để đạt 100\u00a0%", "{gap} cases short of 100%")
+    chosen = figures.indicator("chon")
+    assert (chosen["gap_vi"], chosen["gap_en"]) == ("còn {gap} đơn vị chưa đạt", "{gap} units to go")
+    path = write_csv(tmp_path / "cu.csv", REQUIRED, [["cu", "Tỷ lệ cũ, tên mới", "Old, renamed", "stock", "true"]])
+    assert importer.import_files(world, "indicators", [path]).ok
+    row = stored(world, "cu")
+    assert (row["unit_vi"], row["gap_en"]) == ("trường hợp", "{gap} cases short of 100%")
 
 
 def test_defaults_read_the_numerator_label():
@@ -192,15 +215,15 @@ def test_defaults_read_the_numerator_label():
                     "numerator_en": "Number of children fully vaccinated", "decimals": float("nan"),
                     "grp": None, "headline": float("nan")})
     assert (row["unit_vi"], row["unit_en"]) == ("trẻ", "children")
-    assert row["gap_vi"] == "còn thiếu {gap} trẻ để đạt mục tiêu (số trẻ tiêm đủ mũi)"
-    assert row["gap_en"] == "{gap} children short of the target (number of children fully vaccinated)"
+    assert row["gap_vi"] == "còn thiếu {gap} trẻ để đạt 100\u00a0% (số trẻ tiêm đủ mũi)"
+    assert row["gap_en"] == "{gap} children short of 100% (number of children fully vaccinated)"
     assert (row["short_en"], row["decimals"], row["grp"], row["headline"]) == ("Children fully vaccinated", 1,
                                                                                "other", None)
     money = complete({"code": "m", "name_vi": "Giá trị", "name_en": "Value", "time_agg": "flow",
                       "numerator_vi": "Giá trị viện phí thu qua ngân hàng (đồng)"})
     assert money["unit_vi"] == "đồng"
     assert money["gap_vi"].format(gap="1,2 tỷ") == \
-        "còn thiếu 1,2 tỷ đồng để đạt mục tiêu (giá trị viện phí thu qua ngân hàng (đồng))"
+        "còn thiếu 1,2 tỷ đồng để đạt 100\u00a0% (giá trị viện phí thu qua ngân hàng (đồng))"
 
 
 def test_the_indicators_template_documents_every_column_and_its_examples_load(world, tmp_path):

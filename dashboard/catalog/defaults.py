@@ -21,7 +21,11 @@ SHORT_NAME_LIMIT = 32
 DEFAULT_DECIMALS = 1
 DEFAULT_DISPLAY_UNIT = "%"
 DEFAULT_GROUP = "other"
-GENERIC_UNIT = {"vi": "đơn vị", "en": "units"}
+#: What a count is called when nothing says: not "đơn vị"/"units", which on these pages name
+#: the administrative units ("Còn thiếu 17 đơn vị" would read as seventeen communes).
+GENERIC_UNIT = {"vi": "trường hợp", "en": "cases"}
+#: Generic words of earlier versions: a stored value equal to one is a default, not a choice.
+LEGACY_GENERIC_UNIT = {"vi": "đơn vị", "en": "units"}
 GENERIC_NUMERATOR = {"vi": "Tử số", "en": "Numerator"}
 GENERIC_DENOMINATOR = {"vi": "Mẫu số", "en": "Denominator"}
 
@@ -134,14 +138,28 @@ def _braces_escaped(text: str) -> str:
 
 
 def gap_sentence(numerator_label: str | None, unit: str, lang: str) -> str:
-    """A neutral sentence for the gap to the target, with {gap} for the number."""
+    """A neutral sentence for what an indicator still misses, with {gap} for the number.
+
+    The views fill {gap} with denominator − numerator (``wording.remainder_sentence``), beside
+    the gap to the target they word themselves ("Còn thiếu 17 trẻ để đạt 95 %"); so the sentence
+    names 100 %, never "the target", and the two never contradict each other."""
     label = _text(numerator_label)
     unit = _braces_escaped(unit)
-    if lang == "vi":
-        base = f"còn thiếu {{gap}} {unit} để đạt mục tiêu"
-        return f"{base} ({_braces_escaped(_lower_first(label))})" if label else base
-    base = f"{{gap}} {unit} short of the target"
+    # "100 %" with the no-break space Vietnamese figures carry everywhere (formatting.percent)
+    base = f"còn thiếu {{gap}} {unit} để đạt 100\u00a0%" if lang == "vi" else f"{{gap}} {unit} short of 100%"
     return f"{base} ({_braces_escaped(_lower_first(label))})" if label else base
+
+
+def _legacy_gap_sentences(numerator_label: str | None, unit: str, lang: str) -> set[str]:
+    """The default sentences of earlier versions ("… để đạt mục tiêu", "… short of the target"):
+    they said "the target" of a number that is the remainder to 100 %, so they are replaced."""
+    out = set()
+    for label in {_text(numerator_label), None}:
+        for word in {unit, LEGACY_GENERIC_UNIT[lang], GENERIC_UNIT[lang]}:
+            word = _braces_escaped(word)
+            base = f"còn thiếu {{gap}} {word} để đạt mục tiêu" if lang == "vi" else f"{{gap}} {word} short of the target"
+            out.add(f"{base} ({_braces_escaped(_lower_first(label))})" if label else base)
+    return out
 
 
 def is_money(indicator: Mapping) -> bool:
@@ -194,7 +212,10 @@ def complete(row: Mapping) -> dict:
     # word, and only then do missing labels get their generic words.
     for field in ("short_vi", "short_en", "unit_vi", "unit_en", "gap_vi", "gap_en",
                   "numerator_vi", "numerator_en", "denominator_vi", "denominator_en"):
-        out[field] = _text(out.get(field)) or default_of(out, field)
+        value = _text(out.get(field))
+        if value is not None and _is_legacy(out, field, value):
+            value = None  # an earlier version's default, stored before it was corrected
+        out[field] = value or default_of(out, field)
     out["time_agg"] = (_text(out.get("time_agg")) or "stock").lower()
     hib = out.get("higher_is_better")
     out["higher_is_better"] = True if is_missing(hib) else bool(hib)
@@ -206,10 +227,27 @@ def complete(row: Mapping) -> dict:
     return out
 
 
+def _is_legacy(row: Mapping, field: str, value: str) -> bool:
+    """An earlier version's default: the generic unit "đơn vị"/"units" where the numerator
+    label names none, or a gap sentence that called the remainder "the target"."""
+    lang = field[-2:]
+    if field in ("unit_vi", "unit_en"):
+        return value == LEGACY_GENERIC_UNIT[lang] and unit_word(row.get(f"numerator_{lang}"), lang) == GENERIC_UNIT[lang]
+    if field in ("gap_vi", "gap_en"):
+        return _is_legacy_gap(row, field, value)
+    return False
+
+
+def _is_legacy_gap(row: Mapping, field: str, value: str) -> bool:
+    lang = field[-2:]
+    unit = _text(row.get(f"unit_{lang}")) or GENERIC_UNIT[lang]
+    return value in _legacy_gap_sentences(row.get(f"numerator_{lang}"), unit, lang)
+
+
 def is_derived(row: Mapping, field: str) -> bool:
     """True when the stored value of `field` is what ``complete`` would derive from the row
-    anyway: a re-import that changes the name then re-derives it instead of keeping a short
-    name cut from the old one."""
+    anyway (or what an earlier version derived): a re-import that changes the name then
+    re-derives it instead of keeping a short name cut from the old one."""
     value = _text(row.get(field))
     if value is None:
         return True
@@ -218,5 +256,5 @@ def is_derived(row: Mapping, field: str) -> bool:
         unit = _text(row.get(f"unit_{lang}")) or GENERIC_UNIT[lang]
         numerator = _text(row.get(f"numerator_{lang}"))
         candidates = {gap_sentence(numerator, unit, lang), gap_sentence(None, unit, lang)}
-        return value in candidates
-    return value == default_of(row, field)
+        return value in candidates or _is_legacy(row, field, value)
+    return value == default_of(row, field) or _is_legacy(row, field, value)

@@ -92,16 +92,17 @@ INDICATOR_COLUMNS = [
      "thập phân và hiển thị dạng tỷ/triệu)",
      "What the numerator is counted in (people, hospitals, dossiers; đồng for money: amounts may have decimals "
      "and show as tỷ/triệu)",
-     "đọc từ tử số (\"Số trẻ …\" → trẻ), nếu không: đơn vị / read off the numerator (\"Số trẻ …\" → trẻ), "
-     "else: đơn vị"),
+     "đọc từ tử số (\"Số trẻ …\" → trẻ), nếu không: trường hợp / read off the numerator (\"Số trẻ …\" → trẻ), "
+     "else: trường hợp"),
     ("unit_en", False, "Đơn vị đếm tiếng Anh", "Unit word in English",
-     "read off the numerator (\"Number of households …\" → households), else: units"),
-    ("gap_vi", False, "Câu nói khoảng cách đến mục tiêu, có đúng một {gap} là chỗ đặt con số, ví dụ "
-     "\"còn {gap} trẻ chưa tiêm đủ\"",
-     "Sentence for the gap to the target, with exactly one {gap} where the number goes",
-     "còn thiếu {gap} <đơn vị> để đạt mục tiêu (<tử số>)"),
-    ("gap_en", False, "Câu khoảng cách tiếng Anh", "Gap sentence in English, e.g. \"{gap} children still "
-     "not fully vaccinated\"", "{gap} <unit> short of the target (<numerator>)"),
+     "read off the numerator (\"Number of households …\" → households), else: cases"),
+    ("gap_vi", False, "Câu nói phần còn thiếu để đạt 100 %: {gap} (đúng một lần) là mẫu số − tử số, ví dụ "
+     "\"còn {gap} trẻ chưa tiêm đủ\"; khoảng cách đến mục tiêu thì trang tự ghi",
+     "Sentence for what is still missing to 100 %: {gap} (exactly once) is denominator − numerator; the pages "
+     "word the gap to the target themselves",
+     "còn thiếu {gap} <đơn vị đếm> để đạt 100 % (<tử số>)"),
+    ("gap_en", False, "Câu phần còn thiếu tiếng Anh", "The same in English, e.g. \"{gap} children still "
+     "not fully vaccinated\"", "{gap} <unit> short of 100% (<numerator>)"),
     ("decimals", False, "Số chữ số thập phân hiển thị, 0 đến 4", "Decimals shown, 0 to 4", "1"),
     ("display_unit", False, "Ký hiệu sau giá trị (giá trị luôn là 100 × tử số / mẫu số)",
      "Sign after the value (the value is always 100 × numerator / denominator)", "%"),
