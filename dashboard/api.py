@@ -5,7 +5,8 @@
 * ``GET /api/v1/units?level=&unit=`` — units (or facilities) beneath a unit;
 * ``GET /api/v1/values?indicator=&period=&level=&unit=`` — figure rows, the same columns as the
   CSV/XLSX downloads;
-* ``GET /api/v1/completeness?indicator=&period=&unit=`` — who reported and who did not.
+* ``GET /api/v1/completeness?indicator=&period=&unit=`` — who reported and who did not;
+* ``GET /api/v1/openapi.json`` — the OpenAPI 3.1 document of all of these (``dashboard/openapi.py``).
 
 ``parent`` and ``code`` are accepted as old names of ``unit``. Errors are JSON too: an unknown
 path is 404 and a wrong method 405, both bilingual; while the database is unreachable every
@@ -124,3 +125,10 @@ def values():
 @bp.get("/completeness")
 def completeness():
     return _json("api.completeness", apidata.completeness_payload)
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    from . import openapi, table
+
+    return Response(table.dumps(openapi.document()), status=200, content_type="application/json; charset=utf-8")

@@ -111,8 +111,8 @@ def completeness_payload(req: Request) -> tuple[dict, int]:
     from . import scorecard
 
     if req.period is None:
-        return {"error": t("api_no_data", "vi", indicator=req.indicator) + " / "
-                + t("api_no_data", "en", indicator=req.indicator)}, 404
+        vi, en = t("api_no_data", "vi", indicator=req.indicator), t("api_no_data", "en", indicator=req.indicator)
+        return {"error": f"{vi} / {en}", "message": {"vi": vi, "en": en}}, 404
     return scorecard.completeness(req.indicator, req.period_label, req.unit), 200
 
 

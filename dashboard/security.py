@@ -39,6 +39,13 @@ path; the shell then shows the translated "not found" page of layouts/not_found_
 ``/api/…`` answers JSON errors (dashboard/api.py); every 503 and 429 carries
 ``Retry-After``; a database outage that escapes a view is a 503, never a 500.
 
+**Callback envelopes**: a POST to ``/_dash-update-component`` must name a server-side callback
+and carry exactly its declared outputs, inputs and states (ids and properties), with
+``changedPropIds`` a list of their names, as Dash's renderer sends them; anything else (not
+JSON, an unknown or clientside output, a missing input, a list where a dict goes) is a
+bilingual 400 JSON instead of Dash's KeyError or TypeError (a 500). The *values* are not
+judged here: each callback reads them through ``dashboard.request`` like a URL.
+
 **Compression and caching**: brotli or gzip for pages, callbacks, CSS and JavaScript
 (dashboard/compression.py). Dash's fingerprinted files (component suites, and assets/
 requested with their ``?m=`` stamp) are cached for a year, ``immutable``: a new version has
@@ -176,6 +183,67 @@ def _unknown_page(app) -> bool:
     return not page or page.get("module", "").split(".")[-1] == "not_found_404"
 
 
+CALLBACK_PATH = "/_dash-update-component"
+
+
+#: Values Dash's own callbacks (the Pages router) use without a check: their browser always
+#: sends these types (and a pathname inside the app), anything else is an exception inside Dash.
+DASH_VALUE_TYPES = {("_pages_location", "pathname"): (str,), ("_pages_location", "search"): (str, type(None)),
+                    ("_pages_store", "data"): (dict, type(None))}
+
+
+def _plain(prop: str) -> str:
+    return prop.split("@", 1)[0]  # allow_duplicate outputs carry "@<hash>" in the callback's key
+
+
+def _same_items(given, declared: list[dict]) -> bool:
+    """`given` is the renderer's list for `declared` (each {"id", "property", ...})."""
+    if not isinstance(given, list) or len(given) != len(declared):
+        return False
+    for item, spec in zip(given, declared):
+        if isinstance(spec.get("id"), dict) and isinstance(item, list):  # a pattern-matching group
+            if not all(isinstance(i, dict) and i.get("property") == spec["property"] for i in item):
+                return False
+            continue
+        if not isinstance(item, dict) or item.get("id") != spec["id"] or item.get("property") != spec["property"]:
+            return False
+    return True
+
+
+def callback_envelope_ok(app, body) -> bool:
+    """True when `body` has the shape Dash's dispatcher assumes for a server-side callback."""
+    from dash._utils import split_callback_id
+
+    if not isinstance(body, dict) or not isinstance(body.get("output"), str):
+        return False
+    spec = app.callback_map.get(body["output"])
+    if not isinstance(spec, dict) or not callable(spec.get("callback")):
+        return False  # unknown, or a clientside callback (runs in the browser only)
+    declared = split_callback_id(body["output"])
+    outputs = body.get("outputs")
+    if isinstance(declared, dict):
+        declared, outputs = [declared], [outputs] if isinstance(outputs, dict) else None
+    declared = [{"id": o["id"], "property": _plain(o["property"])} for o in declared]
+    if outputs is not None and not _same_items([{**o, "property": _plain(o["property"])}
+                                                if isinstance(o, dict) and isinstance(o.get("property"), str) else o
+                                                for o in outputs], declared):
+        return False
+    if outputs is None and not spec.get("no_output"):
+        return False
+    if not _same_items(body.get("inputs"), spec.get("inputs", [])) or \
+            not _same_items(body.get("state", []), spec.get("state", [])):
+        return False
+    for item in [*body["inputs"], *body.get("state", [])]:
+        types = DASH_VALUE_TYPES.get((item.get("id"), item.get("property"))) if isinstance(item, dict) else None
+        if types is not None and not isinstance(item.get("value"), types):
+            return False
+        if types is not None and item["property"] == "pathname" and \
+                not item["value"].startswith(app.config.requests_pathname_prefix):
+            return False  # Dash's router refuses a path outside the app (UnsupportedRelativePath)
+    changed = body.get("changedPropIds", [])
+    return isinstance(changed, list) and all(isinstance(c, str) for c in changed)
+
+
 def install(app, settings: Settings) -> None:
     """Headers, limits, status codes, compression and asset lifetimes on `app.server`."""
     server: Flask = app.server
@@ -194,6 +262,10 @@ def install(app, settings: Settings) -> None:
             _buffer_unsized_body(limit)
         if request.path.startswith(STRICT_PATHS):
             cache.strict_request()
+        if request.path == CALLBACK_PATH and request.method == "POST" and \
+                not callback_envelope_ok(app, request.get_json(silent=True)):
+            log.warning("refused a malformed callback request (%s bytes)", request.content_length)
+            return _error(400, "sec_bad_callback")
 
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc):

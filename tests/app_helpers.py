@@ -19,6 +19,26 @@ IOC_ORIGIN = "https://ioc.example.gov.vn"
 UPLOAD_PROBE = "/upload-probe"
 
 
+_SHARED: dict = {"map": {}, "list": []}
+
+
+def share_callbacks(app):
+    """Dash hands the pages' callbacks (``dash.callback``, registered at import) to the first app
+    that serves a request and to no other; the tests build several apps in one process, so each
+    gets them here (else the second app answers its pages' callbacks with a KeyError)."""
+    from dash import _callback
+
+    _SHARED["map"].update(_callback.GLOBAL_CALLBACK_MAP)
+    _SHARED["list"].extend(c for c in _callback.GLOBAL_CALLBACK_LIST if c not in _SHARED["list"])
+    app.server.test_client().get("/_dash-dependencies")  # Dash sets the server up at its first request
+    for key, spec in _SHARED["map"].items():
+        app.callback_map.setdefault(key, spec)
+    for spec in _SHARED["list"]:
+        if not any(c.get("output") == spec.get("output") for c in app._callback_list):
+            app._callback_list.append(spec)
+    return app
+
+
 @lru_cache(maxsize=1)
 def web_app():
     from dashboard import figures, security
@@ -40,4 +60,4 @@ def web_app():
 
     security.upload_route(UPLOAD_PROBE)
     app.server.extensions["csrf"].exempt(_upload_probe)  # a stand-in route, not a form
-    return app
+    return share_callbacks(app)

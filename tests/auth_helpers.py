@@ -29,7 +29,9 @@ def dash_app():
 
         _BASE = load_settings({"DATABASE_URL": "sqlite://"})
         engine = figures._engine
-        _APP = create_app(_BASE, prepare=False)
+        from tests.app_helpers import share_callbacks
+
+        _APP = share_callbacks(create_app(_BASE, prepare=False))
         figures.set_engine(engine)  # create_app points the read side at its URL: give it back
     return _APP
 

@@ -21,8 +21,10 @@ def app(demo_db):
     from dashboard.config import load_settings
     from dashboard.webapp import create_app
 
+    from tests.app_helpers import share_callbacks
+
     settings = load_settings({"DATABASE_URL": demo_db.url.render_as_string(hide_password=False)})
-    return create_app(settings, prepare=False)
+    return share_callbacks(create_app(settings, prepare=False))
 
 
 def router(client, path: str, search: str = ""):
