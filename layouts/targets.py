@@ -282,7 +282,8 @@ def controls(state: dict, lang: str):
                  dcc.Dropdown(id="sc-ind", value=state["ind"], clearable=False, searchable=False,
                               options=[{"label": figures.name_of_indicator(c, lang, short=True), "value": c}
                                        for c in codes])], md=3),
-        dbc.Col(dcc.Checklist(id="sc-behind", options=[{"label": " " + t("sc_behind_only", lang), "value": "1"}],
+        # dbc's checklist: a native checkbox with its label (Dash 4's dcc.Checklist has no accessible name)
+        dbc.Col(dbc.Checklist(id="sc-behind", options=[{"label": t("sc_behind_only", lang), "value": "1"}],
                               value=["1"] if state["behind"] else [], className="mt-4"), md=2),
     ], className="mb-3 sc-controls g-2")
 
