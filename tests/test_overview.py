@@ -63,7 +63,7 @@ def test_overview_in_chromium_shows_the_four_cards(live_server, page, demo_data)
         assert re.search(r"Báo cáo: \d+/\d+", page.inner_text(f"#kpi-completeness-{indicator}"))
     # The gap says what it means, computed here by hand: short of the target that applies, then the whole.
     num, den, _ = independent_value(demo_data, "hssk", ["2026-10"])
-    targets = demo_data.targets[(demo_data.targets["indicator"] == "hssk") & (demo_data.targets["unit_code"] == "31")]
+    targets = demo_data.targets[(demo_data.targets["indicator"] == "hssk") & (demo_data.targets["scope_code"] == "31")]
     upcoming = targets[targets["deadline"] >= "2026-10"].sort_values("deadline")
     target = float((upcoming if len(upcoming) else targets.sort_values("deadline").tail(1))["value"].iloc[0])
     short = round(target / 100 * den - num)
