@@ -532,3 +532,40 @@ def headline(indicator_code: str, period_label: str, code: str) -> Headline:
     prog = progress.evaluate(obs, target, period.end, higher_is_better=ind["higher_is_better"])
     return Headline(indicator=ind, period=period, code=code, row=row, sparkline=spark, progress=prog,
                     as_of=latest_month(indicator_code))
+
+
+# --- change over time ---------------------------------------------------------------------
+
+def comparison_labels(period_label: str, indicator_code: str | None = None) -> dict[str, str | None]:
+    """The earlier periods a figure is compared with: ``previous`` (the month, quarter or year
+    before) and ``year_ago`` (the same month or quarter a year earlier; for a year, the one before,
+    so only ``year_ago``). A quarter or year still in progress is compared only for a stock (its
+    latest month stands for it); a flow's part-period sum against a whole one would mislead."""
+    period = parse_period(period_label)
+    if period.kind == "month":
+        return {"previous": add_months(period.end, -1), "year_ago": add_months(period.end, -12)}
+    if indicator_code is not None:
+        clipped = effective_period(period, indicator_code)
+        if clipped.end != period.end and indicator(indicator_code)["time_agg"] == "flow":
+            return {"previous": None, "year_ago": None}
+    year = int(period.start[:4])
+    if period.kind == "quarter":
+        quarter = (int(period.start[5:7]) - 1) // 3 + 1
+        before = add_months(period.start, -3)
+        return {"previous": f"{before[:4]}-Q{(int(before[5:7]) - 1) // 3 + 1}", "year_ago": f"{year - 1}-Q{quarter}"}
+    return {"previous": None, "year_ago": str(year - 1)}
+
+
+@_cached
+def earlier_values(indicator_code: str, period_label: str, level: str, parent: str | None = None
+                   ) -> dict[str, dict[str, float | None]]:
+    """{code: {"previous": value, "year_ago": value}} for the units figures() lists with the same
+    arguments, read from the same stored aggregates (None: nobody reported then, or no such period
+    to compare with). The views say the change with wording.change_text."""
+    out: dict[str, dict[str, float | None]] = {}
+    for which, label in comparison_labels(period_label, indicator_code).items():
+        frame = figures(indicator_code, label, level, parent) if label else pd.DataFrame(columns=FIGURE_COLUMNS)
+        values = {str(c): (float(v) if pd.notna(v) else None) for c, v in zip(frame["code"], frame["value"])}
+        for code in values:
+            out.setdefault(code, {"previous": None, "year_ago": None})[which] = values[code]
+    return out

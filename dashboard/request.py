@@ -127,6 +127,7 @@ OPTIONS: dict[str, Choice | Number | Flag | Text] = {
     "token": Text(),
     "format": Choice(("csv", "xlsx", "json", "png", "pdf"), None),
     "sort": Text(64),
+    "q": Text(80),
 }
 
 
@@ -166,6 +167,7 @@ VIEWS: dict[str, View] = {
                     default_level=lambda _unit_level: hierarchy.middle_level(), unit_default_root=False),
     "unit": View(("lang", "unit", "period"), unit_default_root=False, unit_in_path=True),
     "wall": View(("lang", "indicators", "rotate", "refresh", "theme", "token")),
+    "search": View(("lang", "q")),
     "export": View(("lang", "indicator", "period", "level", "unit", "format", "colouring", "view")),
     "briefing": View(("lang", "period", "unit", "indicators")),
     "api.indicators": View(("lang",)),

@@ -107,3 +107,31 @@ def remainder_sentence(row: dict, indicator: dict, lang: str) -> str:
     if rest <= 0 or (target is not None and target >= 100.0):
         return ""
     return template.format(gap=amount(rest, indicator, lang))
+
+
+CHANGE_KINDS = ("previous", "year_ago")
+
+
+def change_text(now, before, indicator: dict, lang: str, which: str, period_kind: str = "month") -> str:
+    """The change since an earlier period, in points for a rate: 'tăng 1,2 điểm % so với tháng
+    trước', 'giảm 0,4 điểm % so với cùng kỳ năm trước', 'không đổi so với tháng trước'; without a
+    figure at either end, 'so với tháng trước: chưa có số liệu'."""
+    since = t(f"change_since_previous_{period_kind}" if which == "previous" or period_kind == "year"
+              else "change_since_year_ago", lang)
+    a, b = as_number(now), as_number(before)
+    if a is None or b is None:
+        return t("change_no_data", lang, since=since)
+    diff = a - b
+    places = max(1, fmt.decimals_of(indicator))
+    unit = (indicator or {}).get("display_unit") or "%"
+    size = fmt.points(abs(diff), places, lang) if unit == "%" else f"{fmt.number(abs(diff), places, lang)}\u00a0{unit}"
+    if fmt.number(abs(diff), places, lang) == fmt.number(0, places, lang):
+        return t("change_none", lang, since=since)
+    return t("change_up" if diff > 0 else "change_down", lang, amount=size, since=since)
+
+
+def change_lines(now, earlier: dict | None, indicator: dict, lang: str, period_kind: str = "month") -> list[str]:
+    """Both changes a view shows beside a figure (the year's only for a year)."""
+    earlier = earlier or {}
+    kinds = ("year_ago",) if period_kind == "year" else CHANGE_KINDS
+    return [change_text(now, earlier.get(k), indicator, lang, k, period_kind) for k in kinds]

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from dashboard import figures, theme
 from dashboard.formatting import month as fmt_month
@@ -109,6 +109,7 @@ def shell(children, *, req: Request, active: str, path: str, warnings: list[str]
     links.append(dbc.NavItem(dbc.NavLink(t("switch_lang", lang), id="lang-switch",
                                          href=href(path, **req.query(lang=other)), className="lang-switch")))
     province = province_name()
+    search = search_box(lang)
     brand = html.Div([
         html.Div(t("department_of", lang, name=province) if province else "", className="brand-dept"),
         html.Div(t("app_title", lang), className="brand-title"),
@@ -117,7 +118,7 @@ def shell(children, *, req: Request, active: str, path: str, warnings: list[str]
         dbc.NavbarBrand(brand, href=href("/", lang=lang_param(lang))),
         html.Button(html.Span(className="navbar-toggler-icon"), id="nav-toggler", className="navbar-toggler",
                     type="button", n_clicks=0, **{"aria-label": t("nav_menu", lang), "aria-controls": "nav-collapse"}),
-        dbc.Collapse(dbc.Nav(links, className="ms-auto", navbar=True), id="nav-collapse", navbar=True),
+        dbc.Collapse([search, dbc.Nav(links, className="ms-auto", navbar=True)], id="nav-collapse", navbar=True),
     ], fluid=True), color="primary", dark=True, expand="lg", className="mb-3 no-print-nav", tag="header")
     body = []
     if demo_loaded():
@@ -134,6 +135,61 @@ def shell(children, *, req: Request, active: str, path: str, warnings: list[str]
         html.Main(dbc.Container(body, fluid=True, className="page-body"), id="main"),
         html.Footer(dbc.Container(t("footer_credit", lang), fluid=True), className="page-footer"),
     ], lang=lang, className=f"page page-{active}")
+
+
+def search_box(lang: str) -> html.Form:
+    """'Tìm đơn vị' on every page: suggestions as you type (links to the unit's page and its map,
+    a Tab away), and Enter opens /search with every match. A plain GET form, so it also works
+    before the page's scripts have run."""
+    return html.Form([
+        html.Label(t("search_label", lang), htmlFor="unit-search", className="visually-hidden"),
+        dcc.Input(id="unit-search", name="q", type="search", debounce=0.25, autoComplete="off",
+                  placeholder=t("search_placeholder", lang), className="form-control form-control-sm unit-search-input"),
+        dcc.Input(type="hidden", name="lang", value=lang, id="unit-search-lang") if lang != "vi" else None,
+        html.Button(t("search_go", lang), type="submit", className="btn btn-light btn-sm unit-search-go"),
+        html.Span(t("search_help", lang), id="unit-search-help", className="visually-hidden", role="note"),
+        dcc.Store(id="unit-search-store", data=lang),
+        html.Div(id="unit-search-results", className="unit-search-results", role="region",
+                 **{"aria-live": "polite", "aria-label": t("search_results", lang)}),
+    ], action="/search", method="get", role="search", className="unit-search d-flex align-items-start",
+        id="unit-search-form")
+
+
+def search_results(found: list[dict], lang: str, list_id: str, query: str = "") -> html.Div:
+    """The matches as a list: the unit's name (its page) and a link to its map."""
+    from dashboard import hierarchy
+
+    keep = lang_param(lang)
+    if not found:
+        return html.Div(t("search_none", lang, query=query), className="unit-search-none", id=f"{list_id}-none")
+    items = []
+    for unit in found:
+        where = ", ".join(x for x in (hierarchy.label(unit["level"], lang), unit.get("parent_name")) if x)
+        former = "" if unit.get("current") else f" · {t('search_former', lang)}"
+        items.append(html.Li([
+            dcc.Link(unit["name"], href=href(f"/unit/{unit['code']}", lang=keep), className="unit-search-page",
+                     id=f"{list_id}-unit-{unit['code']}"),
+            html.Span(f" ({where}{former}) ", className="unit-search-where"),
+            dcc.Link(t("search_map", lang), href=href("/map", unit=unit["code"], lang=keep),
+                     className="unit-search-map", id=f"{list_id}-map-{unit['code']}",
+                     title=t("search_map_of", lang, name=unit["name"])),
+        ], **{"data-code": unit["code"]}))
+    return html.Ul(items, className="unit-search-list", id=list_id)
+
+
+@dash.callback(dash.Output("unit-search-results", "children"), dash.Input("unit-search", "value"),
+               dash.State("unit-search-store", "data"), prevent_initial_call=True)
+def _suggest(query, lang):
+    from dashboard import request as reader, unitsearch
+
+    lang = lang if lang in ("vi", "en") else "vi"
+    if not isinstance(query, str) or not unitsearch.normalise(query):
+        return None
+    try:
+        found = unitsearch.find(query, scope=reader.current_scope(), limit=8)
+    except Exception:  # noqa: BLE001 - a suggestion list never breaks the page
+        return None
+    return search_results(found, lang, "unit-search-list", query[:80])
 
 
 def data_until_stamp(month: str | None, lang: str) -> html.Div:

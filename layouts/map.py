@@ -17,15 +17,15 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
-from dash.dash_table.Format import Format, Group, Scheme, Symbol
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import captions, figures, hierarchy, maps, request, theme
+from dashboard import captions, figures, hierarchy, maps, request
+from dashboard.maps import gap_text
 from dashboard import formatting as fmt
 from dashboard.i18n import t
 from dashboard.periods import add_months, parse_period, period_label
 from dashboard.request import Request
-from dashboard.wording import row_status, status_word
+from dashboard.wording import gap_points_text, row_status, status_word
 from layouts.common import (data_until_stamp, export_links, href, lang_param, page_title, period_options, shell,
                             status_badge)
 
@@ -145,70 +145,82 @@ def controls(state: MapState) -> dbc.Row:
     ], className="map-controls g-3 mb-2 align-items-end")
 
 
-def _num_format(decimals: int, lang: str, suffix: str = "") -> Format:
-    f = Format(precision=decimals, scheme=Scheme.fixed, group=Group.yes, groups=[3],
-               group_delimiter="." if lang == "vi" else ",", decimal_delimiter="," if lang == "vi" else ".")
-    if suffix:
-        f = f.symbol(Symbol.yes).symbol_suffix(suffix)
-    return f
+#: Worst first: a missed deadline, then behind, then the rest; nobody reporting after those judged.
+WORST_FIRST = {s: i for i, s in enumerate(("overdue", "off_track", "at_risk", "on_track", "achieved", "no_target",
+                                           "no_data", "not_applicable"))}
 
 
-def _clean(value):
-    return None if value is None or (isinstance(value, float) and pd.isna(value)) else value
+def worst_first(frame: pd.DataFrame) -> list[dict]:
+    """The table's rows, worst first: by status (WORST_FIRST), then the largest shortfall, then name."""
+    rows = frame.to_dict("records")
+    for r in rows:
+        r["_status"] = row_status(r)
+
+    def key(r):
+        gap = fmt.as_number(r.get("gap_points"))
+        return (WORST_FIRST.get(r["_status"], 99), -(gap if gap is not None else float("-inf")),
+                sc_collation(r.get("name") or ""))
+
+    return sorted(rows, key=key)
 
 
-def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> dash_table.DataTable:
-    """The map's numbers, sortable; a click on a row drills like a click on the map."""
+def sc_collation(name: str):
+    from dashboard.scorecard import collation_key
+
+    return collation_key(name)
+
+
+def shortfall_cell(row: dict, ind: dict, lang: str) -> html.Td:
+    """'Còn thiếu' in points, never negative: beyond the target it is 0 and says by how much."""
+    gap = fmt.as_number(row.get("gap_points"))
+    if gap is None:
+        return html.Td("—", className="num")
+    if gap > 0:
+        return html.Td(fmt.number(gap, 1, lang), className="num", title=gap_text(row, ind, lang),
+                       **{"data-gap": repr(float(gap))})
+    return html.Td([fmt.number(0, 1, lang), html.Span(" (" + gap_points_text(row, ind, lang) + ")",
+                                                      className="map-beyond")],
+                   className="num", title=gap_text(row, ind, lang), **{"data-gap": "0"})
+
+
+def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> html.Div:
+    """The map's numbers, every row, worst first. Each name is a link that drills like a click on
+    the map (Tab reaches it, Enter follows it); a plain table, so focus never gets stuck in it."""
     lang = state.lang
-    decimals = fmt.decimals_of(ind)
-    pct = "\u00a0%" if lang == "vi" else "%"
-    rows = []
-    for r in frame.to_dict("records"):
-        status = row_status(r)
-        expected = int(r.get("expected") or 0)
-        rows.append({
-            "id": str(r["code"]), "name": r["name"], "value": _clean(r.get("value")),
-            "numerator": _clean(r.get("numerator")), "denominator": _clean(r.get("denominator")),
-            "target": _clean(r.get("target")), "gap": _clean(r.get("gap_points")),
-            "completeness": (100.0 * int(r.get("reported") or 0) / expected) if expected else None,
-            "reported": f"{fmt.number(r.get('reported') or 0, 0, lang)}/{fmt.number(expected, 0, lang)}",
-            "status": f"{theme.status_icon(status)} {status_word(status, lang)}", "status_key": status,
-        })
-    columns = [
-        {"name": hierarchy.label(state.level, lang), "id": "name", "type": "text"},
-        {"name": t("col_value", lang), "id": "value", "type": "numeric", "format": _num_format(decimals, lang, pct)},
-        {"name": t("map_col_numerator", lang), "id": "numerator", "type": "numeric", "format": _num_format(0, lang)},
-        {"name": t("map_col_denominator", lang), "id": "denominator", "type": "numeric",
-         "format": _num_format(0, lang)},
-        {"name": t("target", lang), "id": "target", "type": "numeric", "format": _num_format(0, lang, pct)},
-        {"name": t("map_col_gap", lang), "id": "gap", "type": "numeric", "format": _num_format(1, lang)},
-        {"name": t("map_col_completeness", lang), "id": "completeness", "type": "numeric",
-         "format": _num_format(0, lang, pct)},
-        {"name": t("col_status", lang), "id": "status", "type": "text"},
-    ]
-    status_styles = [{"if": {"filter_query": f'{{status_key}} = "{s}"', "column_id": "status"},
-                      "backgroundColor": c, "color": theme.status_text_color(s), "fontWeight": 600}
-                     for s, c in theme.STATUS_COLORS.items()]
-    if state.selected:
-        status_styles.append({"if": {"filter_query": f'{{id}} = "{state.selected}"'},
-                              "fontWeight": 700, "borderTop": "2px solid #1f2328", "borderBottom": "2px solid #1f2328"})
-    return dash_table.DataTable(
-        id="map-table", data=rows, columns=columns, sort_action="native", page_action="none",
-        fixed_rows={"headers": True}, cell_selectable=True,
-        tooltip_header={"numerator": ind.get(f"numerator_{lang}") or "", "denominator":
-                        ind.get(f"denominator_{lang}") or "", "gap": t("map_col_gap_help", lang),
-                        "completeness": t("map_col_reported_help", lang, kind=maps.reporter_word(ind, lang))},
-        tooltip_data=[{"completeness": {"value": r["reported"], "type": "text"}} for r in rows],
-        tooltip_delay=300, tooltip_duration=None,
-        style_table={"maxHeight": f"{MAP_HEIGHT - 40}px", "overflowY": "auto", "overflowX": "auto"},
-        style_cell={"fontFamily": maps.FONT, "fontSize": "0.85rem", "padding": "4px 6px", "whiteSpace": "normal",
-                    "height": "auto", "minWidth": "58px", "fontVariantNumeric": "tabular-nums"},
-        style_cell_conditional=[{"if": {"column_id": "name"}, "textAlign": "left", "minWidth": "150px",
-                                 "cursor": "pointer", "color": "#0b5394", "textDecoration": "underline"}],
-        style_header={"fontWeight": 700, "backgroundColor": "#eef1f4", "whiteSpace": "normal", "height": "auto"},
-        style_data_conditional=status_styles,
-        css=[{"selector": ".dash-spreadsheet td.focused", "rule": "background-color: #fff8c5 !important;"}],
-    )
+    kind = maps.reporter_word(ind, lang)
+    body = []
+    for r in worst_first(frame):
+        status = r["_status"]
+        code = str(r["code"])
+        expected, reported = int(r.get("expected") or 0), int(r.get("reported") or 0)
+        drill = href(PATH, **state.query(unit=code, level=hierarchy.map_child(state.level)))
+        name = dcc.Link(r["name"], href=drill, id=f"map-link-{code}", className="map-row-link")
+        body.append(html.Tr([
+            html.Th(name, scope="row", className="map-name"),
+            html.Td(fmt.value(r.get("value"), ind, lang, target=r.get("target")) if pd.notna(r.get("value"))
+                    else "—", className="num"),
+            html.Td(fmt.number(r.get("numerator"), 0, lang), className="num"),
+            html.Td(fmt.number(r.get("denominator"), 0, lang), className="num"),
+            html.Td(fmt.target_value(fmt.as_number(r.get("target")), ind, lang) if fmt.as_number(r.get("target"))
+                    is not None else "—", className="num"),
+            shortfall_cell(r, ind, lang),
+            html.Td(fmt.percent(100.0 * reported / expected, 0, lang) if expected else "—", className="num",
+                    title=t("map_col_reported_help", lang, kind=kind) + f": {fmt.number(reported, 0, lang)}/"
+                                                                           f"{fmt.number(expected, 0, lang)}"),
+            html.Td(status_badge(status, lang) if status != "not_applicable" else status_word(status, lang)),
+        ], id=f"map-row-{code}", className="map-row-selected" if code == state.selected else None,
+            **{"data-status": status}))
+    heads = [(hierarchy.label(state.level, lang), None), (t("col_value", lang), None),
+             (t("map_col_numerator", lang), ind.get(f"numerator_{lang}") or None),
+             (t("map_col_denominator", lang), ind.get(f"denominator_{lang}") or None), (t("target", lang), None),
+             (t("map_col_gap", lang), t("map_col_gap_help", lang)),
+             (t("map_col_completeness", lang), t("map_col_reported_help", lang, kind=kind)),
+             (t("col_status", lang), None)]
+    head = html.Thead(html.Tr([html.Th(label, scope="col", title=help_) for label, help_ in heads]))
+    return html.Div(html.Table([html.Caption(t("map_table_caption", lang, count=fmt.number(len(body), 0, lang)),
+                                             className="map-table-caption"),
+                                head, html.Tbody(body)], className="table table-sm map-table", id="map-table"),
+                    className="map-table-box", style={"maxHeight": f"{MAP_HEIGHT}px"})
 
 
 def trend_figure(ind: dict, code: str, state: MapState, target: float | None) -> go.Figure:
@@ -375,7 +387,7 @@ dash.register_page(__name__, cache_view="map", path=PATH, name="map", nav="nav_m
 
 
 def next_query(state: dict, trigger: str | None, indicator=None, period=None, level=None, colouring=None,
-               click=None, cell=None) -> dict | None:
+               click=None) -> dict | None:
     """The URL parameters after one user action on the page with `state`, or None for no change."""
     new = {k: state.get(k) for k in ("indicator", "period", "level", "unit", "colouring", "lang")}
     if trigger == "map-indicator" and indicator:
@@ -394,9 +406,6 @@ def next_query(state: dict, trigger: str | None, indicator=None, period=None, le
         new["unit"] = str(data[0])
         lowest = hierarchy.lowest_level()
         new["level"] = lowest if data[2] in (hierarchy.FACILITY, lowest) else (data[2] or new["level"])
-    elif trigger == "map-table" and cell and cell.get("row_id"):
-        new["unit"] = str(cell["row_id"])
-        new["level"] = hierarchy.map_child(state.get("level") or hierarchy.middle_level())
     else:
         return None
     if new == {k: state.get(k) for k in new}:
@@ -412,14 +421,13 @@ def next_query(state: dict, trigger: str | None, indicator=None, period=None, le
 
 @callback(Output("map-location", "search"),
           Input("map-indicator", "value"), Input("map-period", "value"), Input("map-level", "value"),
-          Input("map-colouring", "value"), Input("map-graph", "clickData"), Input("map-table", "active_cell"),
+          Input("map-colouring", "value"), Input("map-graph", "clickData"),
           State("map-state", "data"), prevent_initial_call=True)
-def _state_to_url(indicator, period, level, colouring, click, cell, state):
+def _state_to_url(indicator, period, level, colouring, click, state):
     # Callback payloads come from the browser: anything of the wrong shape is no action.
     state = state if isinstance(state, dict) else {}
     click = click if isinstance(click, dict) else None
-    cell = cell if isinstance(cell, dict) else None
-    query = next_query(state, ctx.triggered_id, indicator, period, level, colouring, click, cell)
+    query = next_query(state, ctx.triggered_id, indicator, period, level, colouring, click)
     if query is None:
         return no_update
     return href("", **request.read("map", query).query())

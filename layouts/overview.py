@@ -14,7 +14,7 @@ from dashboard import formatting as fmt
 from dashboard.i18n import t
 from dashboard.periods import period_label
 from dashboard.request import Request
-from dashboard.wording import completeness_text, gap_sentence, remainder_sentence
+from dashboard.wording import CHANGE_KINDS, change_lines, completeness_text, gap_sentence, remainder_sentence
 from layouts.common import (data_until_stamp, export_links, href, lang_param, page_title, period_options, shell,
                             status_badge)
 
@@ -57,6 +57,7 @@ def headline_card(code: str, req: Request) -> dbc.Col:
         html.Div(target_line, className="kpi-target", id=f"kpi-target-{code}"),
         html.Div(_cap(gap_sentence(row, ind, lang)), className="kpi-gap", id=f"kpi-gap-{code}"),
         html.Div(_cap(remainder_sentence(row, ind, lang)), className="kpi-remainder", id=f"kpi-remainder-{code}"),
+        change_block(code, req, row.get("value"), ind, f"kpi-change-{code}"),
         dcc.Graph(figure=sparkline(card.sparkline, target, theme.status_color(status)),
                   config={"displayModeBar": False, "staticPlot": True}, className="kpi-sparkline",
                   id=f"kpi-spark-{code}"),
@@ -78,6 +79,16 @@ def headline_card(code: str, req: Request) -> dbc.Col:
     return dbc.Col(dbc.Card(dbc.CardBody(body), className="kpi-card h-100",
                             style={"borderTop": f"6px solid {theme.status_color(status)}"},
                             id=f"kpi-card-{code}"), xs=12, md=6, xl=3, className="mb-3")
+
+
+def change_block(code: str, req: Request, value, ind: dict, block_id: str) -> html.Ul:
+    """Change since last month and since the same month last year (points for a rate)."""
+    unit = req.unit
+    earlier = figures.earlier_values(code, req.period_label, figures.entity(unit)["level"], unit).get(unit)
+    lines = change_lines(value, earlier, ind, req.lang, req.period.kind)
+    return html.Ul([html.Li(_cap(line), **{"data-which": which}) for line, which in
+                    zip(lines, ("year_ago",) if req.period.kind == "year" else CHANGE_KINDS)],
+                   className="kpi-change", id=block_id)
 
 
 def other_indicators_table(codes: list[str], req: Request) -> html.Table:

@@ -21,6 +21,7 @@ from dashboard import scorecard as sc
 from dashboard.i18n import t
 from dashboard.periods import parse_period, period_label
 from dashboard.request import Problem, Request
+from dashboard import wording
 from dashboard.wording import status_word
 from layouts.common import data_until_stamp, export_links, href, lang_param, page_title, period_options, shell
 
@@ -34,20 +35,45 @@ def cell_word(status: str, lang: str) -> str:
     return t("sc_not_expected", lang) if status == sc.NOT_EXPECTED else status_word(status, lang)
 
 
-def status_cell(row: dict, ind: dict, lang: str, cell_id: str | None = None) -> html.Td:
+def status_cell(row: dict, ind: dict, lang: str, cell_id: str | None = None, earlier: dict | None = None,
+                period_kind: str | None = None) -> html.Td:
     """One scorecard cell: the value, the status word (so it reads in greyscale print) on the
-    status colour, and how many reported when not everyone did."""
+    status colour, the target and the gap, the change since last month (with `period_kind`), and
+    how many reported when not everyone did. Its title says all of it in full sentences, with the
+    change since the same month last year."""
     status = row.get("status") or "no_data"
     value = row.get("value")
     color = theme.status_color(status)
-    lines = [html.Div(fmt.value(value, ind, lang, target=row.get("target")), className="sc-value"),
+    target = fmt.as_number(row.get("target"))
+    lines = [html.Div(fmt.value(value, ind, lang, target=target), className="sc-value"),
              html.Div([html.Span(theme.status_icon(status), className="status-icon", **{"aria-hidden": "true"}),
                        " ", cell_word(status, lang)], className="sc-status")]
+    title = []
+    if status != sc.NOT_EXPECTED:
+        shown = fmt.value(value, ind, lang, target=target, missing=status_word("no_data", lang))
+        title.append(f"{t('col_value', lang)}: {shown}")
+        if target is not None:
+            goal = t("target_by", lang, value=fmt.target_value(target, ind, lang), deadline=fmt.month(row.get("deadline")))
+            gap = wording.gap_points_text(row, ind, lang)
+            lines.append(html.Div(f"{t('target', lang)} {fmt.target_value(target, ind, lang)}"
+                                  + (f" · {gap}" if gap != "—" else ""), className="sc-target"))
+            title.append(goal)
+            sentence = wording.gap_sentence(row, ind, lang)
+            if sentence:
+                title.append(sentence)
+        else:
+            title.append(t("no_target_set", lang))
+        if period_kind:
+            changes = wording.change_lines(value, earlier, ind, lang, period_kind)
+            lines.append(html.Div(changes[0], className="sc-change-line"))
+            title += changes
     expected, reported = int(row.get("expected") or 0), int(row.get("reported") or 0)
     if expected and reported < expected:
         lines.append(html.Div(t("sc_reported_cell", lang, reported=fmt.number(reported, 0, lang),
                                 expected=fmt.number(expected, 0, lang)), className="sc-rep"))
     attrs = {"data-value": "" if value is None or pd.isna(value) else repr(float(value)), "data-status": status}
+    if title:
+        attrs["title"] = " · ".join(title)
     if cell_id:
         attrs["id"] = cell_id
     return html.Td(lines, className=f"sc-cell sc-{status}",
@@ -62,9 +88,10 @@ def unit_link(code: str, name: str, period: str, lang: str) -> dcc.Link:
 def scorecard_table(cells: pd.DataFrame, indicators: list[str], lang: str, period: str, *,
                     sort_href=None, sort: str | None = None, descending: bool = False,
                     order: list[str] | None = None, show_zone: bool = False, table_id: str = "sc-table",
-                    zone_names: dict | None = None):
+                    zone_names: dict | None = None, earlier: dict | None = None, period_kind: str | None = None):
     """The grid: a row per unit (in `order`, else the cells' order), a column per indicator.
-    `sort_href(key)` gives each heading's link; without it the headings are plain."""
+    `sort_href(key)` gives each heading's link; without it the headings are plain. `earlier`
+    ({indicator: figures.earlier_values(...)}) and `period_kind` add the change to each cell."""
     by_key = {(r["code"], r["indicator"]): r for r in cells.to_dict("records")}
     units = cells.drop_duplicates("code").set_index("code")
     codes = order if order is not None else list(units.index)
@@ -91,7 +118,8 @@ def scorecard_table(cells: pd.DataFrame, indicators: list[str], lang: str, perio
             tds.append(html.Td((zone_names or {}).get(code) or "", className="sc-zone"))
         for ind in indicators:
             row = by_key.get((code, ind)) or {"status": sc.NOT_EXPECTED}
-            tds.append(status_cell(row, inds[ind], lang, cell_id=f"{table_id}-{code}-{ind}"))
+            tds.append(status_cell(row, inds[ind], lang, cell_id=f"{table_id}-{code}-{ind}",
+                                   earlier=(earlier or {}).get(ind, {}).get(code), period_kind=period_kind))
         body.append(html.Tr(tds, id=f"{table_id}-row-{code}"))
     return html.Div(html.Table([html.Thead(html.Tr(head)), html.Tbody(body)],
                                className="table sc-table", id=table_id), className="table-responsive")
@@ -254,7 +282,8 @@ def controls(state: dict, lang: str):
                  dcc.Dropdown(id="sc-ind", value=state["ind"], clearable=False, searchable=False,
                               options=[{"label": figures.name_of_indicator(c, lang, short=True), "value": c}
                                        for c in codes])], md=3),
-        dbc.Col(dcc.Checklist(id="sc-behind", options=[{"label": " " + t("sc_behind_only", lang), "value": "1"}],
+        # dbc's checklist: a native checkbox with its label (Dash 4's dcc.Checklist has no accessible name)
+        dbc.Col(dbc.Checklist(id="sc-behind", options=[{"label": t("sc_behind_only", lang), "value": "1"}],
                               value=["1"] if state["behind"] else [], className="mt-4"), md=2),
     ], className="mb-3 sc-controls g-2")
 
@@ -304,9 +333,10 @@ def page_content(state: dict, req: Request):
         flip = "desc" if (key == shown_sort and not descending) else "asc"
         return url_for(state, sort=key, dir=flip)
 
+    earlier = {ind: figures.earlier_values(ind, period, level, zone) for ind in indicators}
     grid = (scorecard_table(long, indicators, lang, period, sort_href=sort_href, sort=shown_sort,
                             descending=descending, order=list(table["code"]), show_zone=show_zone,
-                            zone_names=zone_names)
+                            zone_names=zone_names, earlier=earlier, period_kind=parse_period(period).kind)
             if len(table) else html.P(t("sc_no_rows", lang), id="sc-no-rows"))
     scope = zone or figures.root_code()
     completeness = completeness_block(period, scope, lang, state["ind"], open_all=False) \
@@ -346,17 +376,31 @@ dash.register_page(__name__, cache_view="targets", path=PATH, name="targets", na
                    title=page_title("nav_targets"), layout=layout)
 
 
+def controls_query(trigger: str | None, level, zone, period, ind, behind, data) -> dict:
+    """The URL parameters after a change of the page's controls. Choosing an indicator under
+    "Xếp hạng theo chỉ tiêu" ranks the table by it, best first (highest, or lowest where lower is
+    better); the other controls keep the current sort."""
+    data = data if isinstance(data, dict) else {}
+    sort, direction = data.get("sort"), data.get("dir")
+    if trigger == "sc-ind" and isinstance(ind, str):
+        try:
+            higher = bool(figures.indicator(ind)["higher_is_better"])
+        except figures.UnknownIndicator:
+            higher = True
+        sort, direction = ind, ("desc" if higher else "asc")
+    req = request.read("targets", {"level": level, "unit": zone, "period": period, "indicator": ind,
+                                   "behind": "1" if isinstance(behind, list) and behind else None,
+                                   "sort": sort, "dir": direction, "view": data.get("view"),
+                                   "lang": data.get("lang")})
+    if req.unit and req.level == hierarchy.root_level():
+        req = req.with_(unit=None)
+    return req.query()
+
+
 @callback(Output("sc-location", "search"),
           Input("sc-level", "value"), Input("sc-zone", "value"), Input("sc-period", "value"),
           Input("sc-ind", "value"), Input("sc-behind", "value"), State("sc-state", "data"),
           prevent_initial_call=True)
 def _controls_to_url(level, zone, period, ind, behind, data):
     # Callback payloads come from the browser: they go through the reader like a URL.
-    data = data if isinstance(data, dict) else {}
-    req = request.read("targets", {"level": level, "unit": zone, "period": period, "indicator": ind,
-                                   "behind": "1" if isinstance(behind, list) and behind else None,
-                                   "sort": data.get("sort"), "dir": data.get("dir"), "view": data.get("view"),
-                                   "lang": data.get("lang")})
-    if req.unit and req.level == hierarchy.root_level():
-        req = req.with_(unit=None)
-    return href("", **req.query())
+    return href("", **controls_query(dash.ctx.triggered_id, level, zone, period, ind, behind, data))

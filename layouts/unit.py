@@ -195,6 +195,7 @@ def indicator_section(code: str, ent: dict, ind_code: str, period: str, lang: st
                   status_badge(status, lang, id=f"unit-status-{ind_code}")], className="kpi-value-row"),
         html.Div(target_line(up, ind, code, lang), className="kpi-target", id=f"unit-target-{ind_code}"),
         html.Div(gap_line(up, ind, lang), className="kpi-gap", id=f"unit-gap-{ind_code}"),
+        change_block(ind_code, period, ent, value, ind, lang),
         html.P(uv.sentence(up.progress, ind, lang, period, up.observations), className="unit-sentence", id=f"unit-sentence-{ind_code}"),
         html.Div(rank_text(code, ent, ind_code, period, lang), className="unit-rank", id=f"unit-rank-{ind_code}"),
         reporting_block(ind_code, period, code, lang),
@@ -206,6 +207,16 @@ def indicator_section(code: str, ent: dict, ind_code: str, period: str, lang: st
     return dbc.Card(dbc.CardBody(dbc.Row([dbc.Col(left, lg=5), dbc.Col(graph, lg=7)])),
                     className="mb-3 unit-indicator", id=f"unit-ind-{ind_code}",
                     style={"borderLeft": f"6px solid {theme.status_color(status)}"})
+
+
+def change_block(ind_code: str, period: str, ent: dict, value, ind: dict, lang: str) -> html.Ul:
+    """Change since last month and since the same month last year, from the stored aggregates."""
+    code, level = str(ent["code"]), ent["level"]
+    earlier = figures.earlier_values(ind_code, period, level, code).get(code)
+    kind = parse_period(period).kind
+    lines = wording.change_lines(value, earlier, ind, lang, kind)
+    return html.Ul([html.Li(line[:1].upper() + line[1:]) for line in lines], className="kpi-change",
+                   id=f"unit-change-{ind_code}")
 
 
 def applicable_indicators(code: str, level: str, period: str) -> tuple[list[str], list[str]]:

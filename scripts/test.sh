@@ -8,4 +8,15 @@ if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt
     chromium chromium-driver fonts-noto-core fontconfig
 fi
 python -m pip install -q --disable-pip-version-check -e '.[test]'
+# axe-core for tests/test_accessibility.py (npm, into tests/.axe; not part of the app).
+if [ ! -f tests/.axe/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends npm
+  fi
+  if command -v npm >/dev/null 2>&1; then
+    npm install --no-save --no-audit --no-fund --silent --prefix tests/.axe axe-core@4
+  else
+    echo "npm not found: the accessibility tests will be skipped (CI=true makes them fail)" >&2
+  fi
+fi
 python -m pytest "$@"

@@ -178,7 +178,6 @@ def test_next_query_for_clicks_and_controls(demo_db):
         {"indicator": "hssk", "period": "2026-10", "level": "commune", "unit": "303", "colouring": None, "lang": None}
     facility_click = {"points": [{"customdata": ["11311", "...", "facility", "TYT11311"]}]}
     assert next_query(state, "map-graph", click=facility_click)["unit"] == "11311"
-    assert next_query(state, "map-table", cell={"row_id": "303", "row": 0, "column": 0})["unit"] == "303"
     assert next_query(state, "map-colouring", colouring="scale")["colouring"] == "scale"
     assert next_query(state, "map-period", period="2026-10") is None  # no change, no navigation
     assert next_query(state, "map-graph", click={"points": []}) is None
@@ -246,7 +245,7 @@ def test_drill_down_state_round_trips_through_the_url(live_server, page, demo_da
     wait_state(page, f"hssk|2026-10|commune|{zone}|status")
     assert sorted(page.evaluate(DRAWN)) == inside
     assert zone_name in page.locator("#map-heading").inner_text()
-    assert page.locator("#map-table td[data-dash-column='name']").count() == len(inside)
+    assert page.locator("#map-table tbody tr").count() == len(inside)
     assert zone_name in page.locator("#map-breadcrumb").inner_text()
 
     # Click a commune: the URL says so, its panel opens, and a reload gives the same view.
@@ -295,7 +294,7 @@ def test_controls_change_the_url(live_server, page):
     wait_state(page, "hssk|2026-10|commune|31|scale")
     assert len(page.evaluate(DRAWN)) == 114
     # A row of the table drills like the map.
-    page.locator("#map-table td[data-dash-column='name']").first.click()
+    page.locator("#map-table a.map-row-link").first.click()
     page.wait_for_function("location.search.includes('unit=')")
     assert re.fullmatch(r"\d{5}", query_of(page.url)["unit"])
 
@@ -310,3 +309,31 @@ def test_bad_parameters_show_a_friendly_warning(live_server, page):
     assert page.locator("#map-page").get_attribute("data-state").startswith("hssk|2026-10|district|31|")
     assert "Traceback" not in page.content()
     assert page.locator("h1").inner_text() == "Operations map"
+
+
+def _walk(node):
+    yield node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            yield from _walk(child)
+
+
+def test_table_lists_every_row_worst_first_never_a_negative_shortfall(demo_db):
+    page = map_page()
+    state = map_state("hssk", "2026-10")
+    frame = figures.figures("hssk", "2026-10", "district", "31")
+    table = page.figures_table(frame, figures.indicator("hssk"), state)
+    rows = [n for n in _walk(table) if getattr(n, "id", "") and str(n.id).startswith("map-row-")]
+    assert len(rows) == len(frame) == 27  # every zone, no fixed box cutting them off
+    # worst first: statuses in WORST_FIRST order, and within one status the largest shortfall first
+    expected = frame.assign(rank=frame["status"].map(page.WORST_FIRST), neg=-frame["gap_points"]) \
+        .sort_values(["rank", "neg"], kind="mergesort")["code"].tolist()
+    assert [str(r.id)[len("map-row-"):] for r in rows] == expected
+    gaps = [float(getattr(n, "data-gap")) for n in _walk(table) if hasattr(n, "data-gap")]
+    assert gaps and min(gaps) >= 0
+    beyond = frame[frame["gap_points"] < 0]
+    assert sum(1 for g in gaps if g == 0) >= len(beyond)
+    # each name is a link drilling into the unit's communes
+    links = {n.id: n.href for n in _walk(table) if str(getattr(n, "id", "")).startswith("map-link-")}
+    assert links["map-link-303"] == "/map?indicator=hssk&period=2026-10&level=commune&unit=303"

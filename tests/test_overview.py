@@ -102,3 +102,82 @@ def test_choosing_a_period_updates_the_url(live_server, page):
     page.wait_for_url(re.compile(r"period=2026-Q3"), timeout=15_000)
     page.wait_for_function("document.querySelector('#period-heading').innerText === 'Quý III/2026'",
                            timeout=15_000)
+
+
+def _page(module: str):
+    import importlib
+
+    import dash
+
+    try:
+        return importlib.import_module(module)
+    except dash.exceptions.PageError:
+        dash.Dash("overview-tests", use_pages=True, pages_folder="")
+        return importlib.import_module(module)
+
+
+def _texts(node):
+    if isinstance(node, str):
+        yield node
+        return
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (int, float)):
+            yield from _texts(child)
+
+
+def _find(node, node_id):
+    if getattr(node, "id", None) == node_id:
+        return node
+    children = getattr(node, "children", None)
+    for child in children if isinstance(children, (list, tuple)) else [children]:
+        if child is not None and not isinstance(child, (str, int, float)):
+            hit = _find(child, node_id)
+            if hit is not None:
+                return hit
+    return None
+
+
+def change_words(now: float, before: float | None, since: str) -> str:
+    """By hand: 'Tăng 1,2 điểm % so với tháng trước' (one decimal, comma, no-break spaces)."""
+    if before is None:
+        return f"{since[:1].upper()}{since[1:]}: chưa có số liệu"
+    diff = now - before
+    size = f"{abs(diff):.1f}".replace(".", ",")
+    if size == "0,0":
+        return f"Không đổi {since}"
+    return f"{'Tăng' if diff > 0 else 'Giảm'} {size}\u00a0điểm\u00a0% {since}"
+
+
+@pytest.mark.parametrize("indicator", HEADLINES)
+def test_cards_say_the_change_since_last_month_and_last_year(demo_db, demo_data, indicator):
+    from dashboard import request
+
+    overview = _page("layouts.overview")
+    now_num, now_den, _ = independent_value(demo_data, indicator, ["2026-10"])
+    prev_num, prev_den, _ = independent_value(demo_data, indicator, ["2026-09"])
+    year_num, year_den, year_n = independent_value(demo_data, indicator, ["2025-10"])
+    now, prev = 100 * now_num / now_den, 100 * prev_num / prev_den
+    year = 100 * year_num / year_den if year_n else None
+    earlier = figures.earlier_values(indicator, "2026-10", "province", "31")["31"]
+    assert earlier["previous"] == pytest.approx(prev)
+    assert earlier["year_ago"] == (pytest.approx(year) if year is not None else None)
+    req = request.read("overview", {"period": "2026-10"})
+    block = overview.change_block(indicator, req, now, figures.indicator(indicator), "x")
+    assert list(_texts(block)) == [change_words(now, prev, "so với tháng trước"),
+                                   change_words(now, year, "so với cùng kỳ năm trước")]
+
+
+def test_the_first_month_has_nothing_to_compare_with(demo_db, demo_data):
+    from dashboard import request
+
+    overview = _page("layouts.overview")
+    first = min(demo_data.values.loc[demo_data.values["indicator"] == "hssk", "period"])
+    req = request.read("overview", {"period": first})
+    block = overview.change_block("hssk", req, 50.0, figures.indicator("hssk"), "x")
+    assert list(_texts(block)) == ["So với tháng trước: chưa có số liệu", "So với cùng kỳ năm trước: chưa có số liệu"]
+    assert figures.comparison_labels("2026-Q1") == {"previous": "2025-Q4", "year_ago": "2025-Q1"}
+    assert figures.comparison_labels("2026") == {"previous": None, "year_ago": "2025"}
+    # a year in progress: a flow's ten months against a whole year would mislead, a stock compares
+    assert figures.comparison_labels("2026", "cashless") == {"previous": None, "year_ago": None}
+    assert figures.comparison_labels("2026", "hssk") == {"previous": None, "year_ago": "2025"}

@@ -354,3 +354,37 @@ def test_overview_cards_link_to_the_list_of_who_has_not_reported(targets_page):
     assert hssk["kpi-missing-hssk"].href == "/targets?indicator=hssk&period=2026-10&view=completeness"
     complete = by_id(overview.headline_card("tthc_online", req))
     assert "kpi-missing-tthc_online" not in complete  # the department reported: nothing to list
+
+
+def test_cells_show_target_gap_and_change_and_say_them_in_full_on_hover(targets_page, demo_data):
+    tree = targets_page.layout(period="2026-10")
+    cell = by_id(tree, "sc-table-")["sc-table-288-hssk"]
+    now = rollup(demo_data, "hssk", ["2026-10"], "district").loc["288", "value"]
+    before = rollup(demo_data, "hssk", ["2026-09"], "district").loc["288", "value"]
+    target = figures.resolve_target("hssk", "288", "2026-10").value
+    goal = f"{target:.0f}\u00a0%" if float(target).is_integer() else f"{target:.1f}".replace(".", ",") + "\u00a0%"
+    gap = target - now
+    gap_words = (f"còn thiếu {gap:.1f}".replace(".", ",") if gap > 0.05 else f"vượt {max(0.0, -gap):.1f}"
+                 .replace(".", ",")) + "\u00a0điểm\u00a0%"
+    change = now - before
+    size = f"{abs(change):.1f}".replace(".", ",")
+    change_words = ("Không đổi" if size == "0,0" else ("Tăng" if change > 0 else "Giảm") + f" {size}\u00a0điểm\u00a0%")
+    text = text_of(cell)
+    assert f"Mục tiêu {goal} · {gap_words}" in text
+    title = cell.title
+    assert title.startswith("Giá trị: ") and f"Mục tiêu {goal} trước" in title
+    assert "so với tháng trước" in title and "so với cùng kỳ năm trước" in title
+    assert change_words.lower() in title.lower() or "không đổi" in title
+
+
+def test_ranking_by_an_indicator_sorts_the_table_best_first(targets_page, demo_data):
+    query = targets_page.controls_query("sc-ind", "district", None, "2026-10", "hssk", [],
+                                        {"lang": "vi", "sort": "name", "dir": "asc"})
+    assert (query["sort"], query["dir"], query["indicator"]) == ("hssk", "desc", "hssk")
+    tree = targets_page.layout(**query)
+    values = rollup(demo_data, "hssk", ["2026-10"], "district")["value"].reindex(_rows(tree)).dropna()
+    assert len(values) == 27 and list(values) == sorted(values, reverse=True)
+    # the other controls keep the sort chosen
+    kept = targets_page.controls_query("sc-period", "district", None, "2026-09", "hssk", [],
+                                       {"lang": "vi", "sort": "emr", "dir": "asc"})
+    assert (kept["sort"], kept.get("dir")) == ("emr", None)

@@ -307,3 +307,20 @@ def test_scorecard_and_unit_page_in_chromium(live_server, page, demo_data):
     page.wait_for_selector("#unit-not-found", timeout=60_000)
     assert "khong-co" in page.inner_text("#unit-not-found")
     page.screenshot(path=str(live_server.db_path.parent / "unit-not-found.png"))
+
+
+def test_demo_unit_page_says_the_change_since_last_month_and_last_year(demo_db, demo_data, unit_page):
+    ids = by_id(unit_page.layout(code="288", period="2026-10"))
+    now = rollup(demo_data, "hssk", ["2026-10"], "district").loc["288", "value"]
+    before = rollup(demo_data, "hssk", ["2026-09"], "district").loc["288", "value"]
+    year = rollup(demo_data, "hssk", ["2025-10"], "district")
+    diff = now - before
+    size = f"{abs(diff):.1f}".replace(".", ",")
+    month = ("Không đổi so với tháng trước" if size == "0,0" else
+             f"{'Tăng' if diff > 0 else 'Giảm'} {size}\u00a0điểm\u00a0% so với tháng trước")
+    text = text_of(ids["unit-change-hssk"])
+    assert text.startswith(month)
+    if year["value"].get("288") != year["value"].get("288") or year["value"].get("288") is None:
+        assert text.endswith("So với cùng kỳ năm trước: chưa có số liệu")
+    else:
+        assert "so với cùng kỳ năm trước" in text and "chưa có số liệu" not in text
