@@ -70,3 +70,42 @@ def export_values(ctx, indicator, period, level, unit, lang, fmt, out) -> None:
         out = out if out not in (None, "-") else exports.data_filename(req, fmt)
         Path(out).write_bytes(body)
     click.echo(_both("exp_written", rows=rows, path=out), err=True)
+
+
+@export.command("dhis2")
+@click.option("--indicator", "indicators", multiple=True, required=True, metavar="CODE",
+              help="Mã chỉ tiêu (lặp lại được) / indicator code (repeatable).")
+@click.option("--period", required=True, metavar="P", help="Kỳ / period: YYYY-MM, YYYY-Qn, YYYY.")
+@click.option("--mapping", "mapping_path", required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Tệp ánh xạ DHIS2 (như khi nạp) / the DHIS2 mapping (as for the import).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default=None,
+              help="json hoặc/or csv (mặc định theo đuôi của --out / default: from --out, else json).")
+@click.option("--out", "out", default=None, metavar="FILE", help="Tệp ghi ra (mặc định stdout) / output file.")
+@click.pass_obj
+def export_dhis2_cmd(ctx, indicators, period, mapping_path, fmt, out) -> None:
+    """Ghi số liệu tháng ra dataValueSet DHIS2 / write monthly figures as a DHIS2 dataValueSet."""
+    import yaml
+
+    from ..importer import Dhis2Mapping, export_dhis2
+    from ..periods import PeriodError, parse_period
+
+    try:
+        months = parse_period(period).months
+    except (PeriodError, ValueError) as exc:
+        raise click.UsageError(str(exc))
+    try:
+        mapping = Dhis2Mapping.read(mapping_path)
+    except (ValueError, OSError, KeyError, yaml.YAMLError) as exc:
+        raise click.UsageError(f"{mapping_path}: {exc}")
+    unknown = [i for i in indicators if i not in mapping.by_indicator]
+    if unknown:
+        raise click.UsageError(_both("exp_dhis2_unmapped", codes=", ".join(unknown)))
+    fmt = fmt or ("csv" if out and Path(out).suffix.lower() == ".csv" else "json")
+    with ctx.engine.connect() as conn:
+        body = export_dhis2(conn, mapping, list(indicators), months, fmt)
+    if out in (None, "-"):
+        click.echo(body, nl=False)
+    else:
+        Path(out).write_text(body, encoding="utf-8")
+        click.echo(_both("exp_written", rows=body.count('"dataElement"') if fmt == "json" else body.count("\n") - 1,
+                         path=out), err=True)

@@ -25,6 +25,7 @@ from .load import load
 from .readers import open_table
 from .report import FileResult, ImportProgress, ImportReport, IssueLog
 from .values import ValueRows, check_values
+from .dhis2 import Dhis2Issues, Dhis2Mapping, open_dhis2
 from .wide import Mapping, WideIssues, looks_long, open_wide
 from .wide import Options as WideOptions
 
@@ -37,14 +38,15 @@ CHECKS = {"units": check_units, "facilities": check_facilities, "indicators": ch
 def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str | None = None,
                  dry_run: bool = False, sheet: str | None = None, progress: ImportProgress | None = None,
                  number_format: str = "plain", layout: str = "auto", wide: "WideOptions | None" = None,
-                 save_mapping: str | Path | None = None) -> ImportReport:
+                 save_mapping: str | Path | None = None, dhis2: "Dhis2Mapping | None" = None) -> ImportReport:
     """Check every file, then load them all in one transaction (all or nothing).
 
     ``number_format`` states how the files write numbers in text cells: ``plain`` (dot
     decimal, no grouping) or ``vi`` ("." groups thousands, "," marks decimals). ``layout``
     (values only): ``long`` (the long format), ``wide`` (a report shaped for people, read by
     :mod:`.wide` with ``wide`` options), or ``auto`` (long when the first row is the long
-    header). ``save_mapping`` writes what was understood of wide files as YAML. Returns an
+    header). ``dhis2``: the files are DHIS2 dataValueSets read through this mapping
+    (:mod:`.dhis2`). ``save_mapping`` writes what was understood of wide files as YAML. Returns an
     :class:`ImportReport`; nothing is written when ``report.errors`` is not empty or
     ``dry_run`` is true."""
     if kind not in KINDS:
@@ -66,10 +68,14 @@ def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str |
     if save_mapping is not None:
         wide.learned = Mapping(indicator=wide.indicator, year=wide.year)
     for path, name in zip(paths, display_names(paths)):
-        is_wide = kind == "values" and (layout == "wide" or (layout == "auto" and path.is_file()
+        is_wide = kind == "values" and dhis2 is None and (layout == "wide" or (layout == "auto" and path.is_file()
                                                              and path.suffix.lower() in (".xlsx", ".xlsm", ".csv")
                                                              and not looks_long(path, sheet)))
-        if is_wide:
+        if dhis2 is not None:
+            is_wide = True  # long rows made by a reader: no header to map
+            issues = Dhis2Issues(report, name)
+            table = open_dhis2(path, name, known, dhis2, issues, number_format)
+        elif is_wide:
             issues = WideIssues(report, name)
             table = open_wide(path, name, known, issues, wide, sheet=sheet)
         else:
