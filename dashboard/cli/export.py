@@ -15,6 +15,7 @@ from ..i18n import t
 
 def register(main: click.Group) -> None:
     main.add_command(export)
+    main.add_command(template)
 
 
 def _both(key: str, **params) -> str:
@@ -109,3 +110,53 @@ def export_dhis2_cmd(ctx, indicators, period, mapping_path, fmt, out) -> None:
         Path(out).write_text(body, encoding="utf-8")
         click.echo(_both("exp_written", rows=body.count('"dataElement"') if fmt == "json" else body.count("\n") - 1,
                          path=out), err=True)
+
+
+@export.command("units")
+@click.option("--kind", type=click.Choice(["units", "facilities"]), default="units", show_default=True,
+              help="Đơn vị hành chính hay cơ sở y tế / administrative units or facilities.")
+@click.option("--out", "out", default=None, metavar="FILE", help="Tệp CSV (mặc định stdout) / CSV file (default stdout).")
+@click.pass_obj
+def export_units(ctx, kind, out) -> None:
+    """Danh sách mã mà lệnh nạp chấp nhận, đúng định dạng nạp / the codes the importer accepts,
+    in its own import format (`dashboard import units|facilities`)."""
+    from ..importer.template import units_csv
+
+    with ctx.engine.connect() as conn:
+        body, rows = units_csv(conn, kind)
+    if out in (None, "-"):
+        click.echo(body, nl=False)
+    else:
+        Path(out).write_text(body, encoding="utf-8-sig")
+        click.echo(_both("exp_written", rows=rows, path=out), err=True)
+
+
+@click.group()
+def template() -> None:
+    """Mẫu báo cáo tạo từ cơ sở dữ liệu / report templates made from the database."""
+
+
+@template.command("values")
+@click.option("--indicators", "indicators", required=True, metavar="CODE[,CODE…]",
+              help="Các mã chỉ tiêu, cách nhau dấu phẩy (mỗi chỉ tiêu một trang) / indicator codes, comma-separated "
+                   "(one sheet each).")
+@click.option("--period", required=True, metavar="P", help="Kỳ báo cáo / reporting round: YYYY-MM, YYYY-Qn, YYYY.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.xlsx")
+@click.pass_obj
+def template_values(ctx, indicators, period, out) -> None:
+    """Mẫu Excel cho một kỳ báo cáo: mỗi đơn vị phải báo cáo một dòng (mã, tên, theo khu vực),
+    cột tháng, danh sách chọn mã, chỉ nhận số nguyên, tiêu đề được khoá, hướng dẫn tiếng Việt;
+    điền xong nạp bằng `dashboard import values FILE` không cần ánh xạ / an Excel template for one
+    round; once filled it imports with no mapping."""
+    from ..importer.template import write_template
+    from ..periods import PeriodError
+
+    codes = [c.strip() for c in indicators.split(",") if c.strip()]
+    try:
+        with ctx.engine.connect() as conn:
+            rows = write_template(conn, codes, period, out)
+    except PeriodError as exc:
+        raise click.UsageError(str(exc))
+    except ValueError as exc:
+        raise click.UsageError(_both("tpl_unknown_indicator", codes=str(exc)))
+    click.echo(_both("exp_written", rows=rows, path=out), err=True)
