@@ -352,3 +352,80 @@ def test_a_name_in_the_long_format_gets_a_suggestion(world, tmp_path):
 
 def _unused():  # keep imports honest
     return date
+
+
+# --- 4. another province's shape: zone labels across the numbering column, subtotals below ---
+
+def test_subtotals_under_each_group_column_numbers_and_a_signature_block(world, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "T10"
+    merge(ws, "A1:C1", "UBND TỈNH THỬ")
+    merge(ws, "D1:F1", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    merge(ws, "A2:C2", "SỞ Y TẾ")
+    merge(ws, "D2:F2", "Độc lập - Tự do - Hạnh phúc")
+    merge(ws, "A4:F4", "KẾT QUẢ THỰC HIỆN CHỈ TIÊU TỒN THÁNG 10 NĂM 2026")
+    ws.append([])
+    ws.append(["TT", "Xã, phường, thị trấn", "Số đạt", "Tổng số", "Tỷ lệ (%)", "Ghi chú"])      # row 6
+    ws.append(["A", "B", 1, 2, "3=1/2", 4])                                                     # row 7
+    rows = [
+        ("I. KHU VỰC MỘT", None, None, None),                      # 8: label across A:B
+        ("1.1", "P. Bốn", 1000, 2000), ("1.2", "Xã Năm", "-", "-"),  # 9, 10: Năm not reported
+        ("1.3", "Xã An Lão", 5, 50),                                # 11
+        (None, "Cộng khu vực I", 1005, 2050),                       # 12
+        ("II. KHU VỰC HAI", None, None, None),                     # 13
+        ("2.1", "Sáu", 900, 1000), ("2.2", "An Lão", 1, 40),       # 14, 15
+        (None, "Cộng khu vực II", 901, 1040),                      # 16
+        (None, "Tổng cộng", 1906, 3090),                           # 17
+    ]
+    for r, (num, name, n, d) in enumerate(rows, start=8):
+        ws.cell(r, 1, num)
+        ws.cell(r, 2, name)
+        if name is None:
+            ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
+        ws.cell(r, 3, n)
+        ws.cell(r, 4, d)
+        if isinstance(n, int):
+            ws.cell(r, 5, round(100 * n / d, 1))
+    ws.cell(19, 4, "Thử, ngày 05 tháng 11 năm 2026")
+    ws.cell(20, 2, "NGƯỜI LẬP BIỂU")
+    ws.cell(20, 4, "KT. GIÁM ĐỐC")
+    ws.cell(21, 4, "PHÓ GIÁM ĐỐC")
+    ws.cell(24, 2, "Nguyễn Văn A")
+    ws.cell(24, 4, "Lê Văn C")
+    path = tmp_path / "t10.xlsx"
+    wb.save(path)
+
+    report = run(world, path)
+
+    assert report.ok, messages(report)
+    assert stored(world, "stockind", ["2026-10"]) == {
+        ("00004", "2026-10"): (1000.0, 2000.0), ("31402", "2026-10"): (5.0, 50.0),
+        ("00006", "2026-10"): (900.0, 1000.0), ("31403", "2026-10"): (1.0, 40.0)}
+
+    ws.cell(16, 3, 902)  # a subtotal that disagrees with its group
+    wb.save(path)
+    refused = run(world, path)
+    assert [(i.key, i.cell) for i in refused.errors] == [("imp_wide_total_mismatch", "C16")]
+
+
+def test_stations_by_name_with_a_commune_row_that_does_not_report(world, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["CHỈ TIÊU DÒNG - THÁNG 11/2026"])
+    ws.append(["STT", "Tên cơ sở", "Tử số", "Mẫu số"])
+    ws.append([1, "TYT Năm", 3, 4])            # the station of Xã Năm, not the commune
+    ws.append([2, "Bệnh viện Hai", 5, 10])
+    ws.append([3, "Xã Sáu", 1, 2])             # a commune: it does not report this indicator
+    path = tmp_path / "tram.xlsx"
+    wb.save(path)
+
+    report = run(world, path)
+
+    assert [(i.key, i.cell) for i in report.errors] == [("imp_wide_not_reporter", "C5")]
+    assert "'Trạm Y tế Sáu' (TYT6)" in report.errors[0].message()
+    ws.delete_rows(5)
+    wb.save(path)
+    report = run(world, path)
+    assert report.ok, messages(report)
+    assert stored(world, "flowind", ["2026-11"]) == {("TYT5", "2026-11"): (3.0, 4.0), ("BV2", "2026-11"): (5.0, 10.0)}

@@ -83,6 +83,23 @@ def strip_prefix(folded: str) -> str:
     return words
 
 
+#: Prefixes that say the same kind of place.
+_PREFIX_GROUPS = [{"tram y te", "tyt"}, {"benh vien", "bv", "benh vien da khoa", "bvdk"}, {"trung tam y te", "ttyt"},
+                  {"phong kham", "phong kham da khoa", "pkdk"}, {"thi tran", "tt"}, {"khu vuc", "kv"},
+                  {"phuong", "p"}, {"thanh pho", "tp"}]
+
+
+def prefix_group(folded: str) -> str | None:
+    """The first prefix of a folded name, as its group ('tyt nam' -> 'tram y te')."""
+    for p in PREFIXES:
+        if folded.startswith(p + " "):
+            for group in _PREFIX_GROUPS:
+                if p in group:
+                    return sorted(group, key=len)[-1]
+            return p
+    return None
+
+
 def roman_value(text: str) -> int | None:
     values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
     if not text or any(ch not in values for ch in text):
@@ -255,8 +272,12 @@ class UnitNames:
         if label.strip() in self.entities:  # a code written where the name goes
             return Resolved(label.strip(), [], [])
         months = list(months)
+        written = prefix_group(full)
         for pool in (self.by_full.get(full, []), self.by_bare.get(strip_prefix(full), [])):
             found = self._narrow(pool, kinds, list(within), months)
+            if len(found) > 1 and written:  # 'TYT Năm' is the station, not the commune
+                same = [e for e in found if prefix_group(fold(e.name)) == written]
+                found = same or found
             if len(found) == 1:
                 return Resolved(found[0].code, [], [])
             if found:

@@ -61,6 +61,21 @@ _COLUMN_NUMBER = re.compile(r"^\(?[A-Za-z0-9]{1,3}\)?$")
 _NUMBERISH = re.compile(r"^[+-]?[0-9][0-9., \u00a0]*$")
 
 
+_COLUMN_FORMULA = re.compile(r"^[()0-9A-Z=*/+\-x.:% ]{1,24}$")
+
+
+def _numbers_a_column(v) -> bool:
+    """A cell of the row numbering the columns: (1), 2, A, B, '3=1/2', '(5)=(3)/(4)x100'."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, (int, float)):
+        return float(v).is_integer() and 0 <= v <= 200
+    if not isinstance(v, str):
+        return False
+    t = v.strip()
+    return bool(re.fullmatch(r"\(?(?:\d{1,3}|[A-Z])\)?", t)) or ("=" in t and bool(_COLUMN_FORMULA.match(t)))
+
+
 def _starts(folded: str, words) -> str | None:
     for w in words:
         if folded == w or folded.startswith(w + " "):
@@ -304,6 +319,7 @@ class _TotalRow:
     group: int | None                  # a generic group's subtotal (id)
     grand: bool
     values: dict[tuple, _Value] = field(default_factory=dict)
+    heading: str | None = None         # the unit of a zone row carrying its group's subtotal
 
 
 class SheetReader:
@@ -314,6 +330,7 @@ class SheetReader:
         self.mapping = options.mapping or Mapping()
         self.file_year = file_year
         self.failed = False
+        self.unread: list[Column] = []
 
     def error(self, key, line=None, col=None, label=None, value=None, **params):
         self.failed = True
@@ -371,9 +388,8 @@ class SheetReader:
             if not present:
                 line += 1
                 continue
-            if all(isinstance(v, str) and _COLUMN_NUMBER.match(v.strip()) for v in present) or (
-                    all(isinstance(v, (int, float, str)) and _COLUMN_NUMBER.match(str(v).strip()) for v in present)
-                    and len(present) >= 3 and self._consecutive(present)):
+            if len(present) >= 2 and all(_numbers_a_column(v) for v in present) and (
+                    all(isinstance(v, str) for v in present) or self._consecutive(present)):
                 self.number_row = line   # (1) (2) (3) … or A B 1 2 3: not a header, not data
                 line += 1
                 continue
@@ -388,9 +404,15 @@ class SheetReader:
 
     @staticmethod
     def _consecutive(values) -> bool:
-        nums = [int(v) for v in values if isinstance(v, (int, float)) or (isinstance(v, str) and v.strip("()").isdigit())
-                for v in [v if not isinstance(v, str) else v.strip("()")]]
-        return len(nums) >= 2 and nums == list(range(nums[0], nums[0] + len(nums)))
+        """Numbers that count columns: increasing from 0, 1 or 2 (a data row's figures seldom do)."""
+        nums = []
+        for v in values:
+            t = v.strip("() ") if isinstance(v, str) else v
+            if isinstance(t, str) and t.isdigit():
+                nums.append(int(t))
+            elif isinstance(t, (int, float)):
+                nums.append(int(t))
+        return len(nums) >= 2 and nums[0] <= 2 and all(b > a for a, b in zip(nums, nums[1:]))
 
     def _labels_a_unit(self, v) -> bool:
         if not isinstance(v, str):
@@ -451,6 +473,8 @@ class SheetReader:
                 if mapped.get("period"):
                     col.period = read_period(str(mapped["period"]))
             if not mapped and col.period is None and col.indicator is None and col.part is None and not col.skip:
+                if label:
+                    self.unread.append(col)
                 continue  # no meaning in the header: a label column (Nội dung, Ghi chú…) or nothing
             if col.indicator is None:
                 col.indicator = self.opt.indicator or self.mapping.indicator or title_ind
@@ -503,6 +527,9 @@ class SheetReader:
         if roles["name"] is not None and roles["name"] not in label_cols:
             label_cols.append(roles["name"])
         values = [c for c in values if c.index not in label_cols]
+        for c in self.unread:
+            if c.index > first_value and self._column_has_figures(c.index):
+                self.error("imp_wide_unknown_column", header[0], c.index, c.label, c.label)
         for c in values:
             if c.period is None:
                 c.period = explicit or title_period
@@ -521,6 +548,13 @@ class SheetReader:
             return []
         self._learn(cols, values)
         return self._rows(values, label_cols, roles)
+
+    def _column_has_figures(self, col: int) -> bool:
+        for row in self.sheet.rows[self.first_data - 1:]:
+            v = row[col] if col < len(row) else None
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return True
+        return False
 
     def _rows_name_indicators(self) -> bool:
         """Blocks: indicator headings among the rows."""
@@ -595,6 +629,9 @@ class SheetReader:
             label = " ".join(str(v).strip() for _, v in texts if not isinstance(v, BadCell)).strip()
             number_text = sheet.cell(line, roles["stt"]) if roles["stt"] is not None else None
             num_mark = numbering(number_text) if number_text is not None else None
+            if not label and isinstance(number_text, str) and num_mark is None:
+                label = number_text.strip()  # 'I. KHU VỰC MỘT' merged across the numbering and name columns
+                texts = [(roles["stt"], number_text)]
             mark, bare = split_numbering(label) if label else (None, "")
             if texts and num_mark is None and mark is not None and bare:
                 num_mark = mark
@@ -624,8 +661,8 @@ class SheetReader:
                 indicators.add(heading_ind)
                 continue
             # totals
-            grand = _starts(folded, _GRAND_WORDS)
-            sub = _starts(folded, _SUB_WORDS)
+            sub = _starts(folded, sorted(_SUB_WORDS, key=len, reverse=True))
+            grand = None if sub else _starts(folded, sorted(_GRAND_WORDS, key=len, reverse=True))
             if (grand or sub) and code_raw is None:
                 rest = folded[len(grand or sub):].strip()
                 unit = None
@@ -634,9 +671,12 @@ class SheetReader:
                     unit = res.code
                 total = _TotalRow(line, bare, unit, None, False)
                 if unit is None:
-                    if sub and (stack or generic) and not rest:
-                        total.group = (generic[-1][1] if generic and (not stack or generic[-1][1] > stack[-1][1])
-                                       else stack[-1][1])
+                    current = (generic[-1][1] if generic and (not stack or generic[-1][1] > stack[-1][1])
+                               else stack[-1][1] if stack else None)
+                    if sub and current is not None:
+                        total.group = current
+                        # a bare 'Cộng' may also be the grand total: either sum will do
+                        total.grand = not rest
                     else:
                         total.grand = True
                 self._take_total(total, values, line)
@@ -706,7 +746,8 @@ class SheetReader:
                 stack.append((code, group_ids))
                 group_units[group_ids] = code
                 if has_fig:
-                    total = _TotalRow(line, bare or code, code, None, False)
+                    total = _TotalRow(line, bare or code, None, group_ids, False)
+                    total.heading = code
                     self._take_total(total, values, line)
                     totals.append(total)
                 last_row = None
@@ -720,6 +761,7 @@ class SheetReader:
             self._take(drow, values, line, None, block_ind)
             data.append(drow)
             last_row = drow
+        self.indicators = indicators
         self._check_totals(totals, data, group_units)
         return self._long_rows(data, values)
 
@@ -782,21 +824,36 @@ class SheetReader:
 
     def _check_totals(self, totals: list[_TotalRow], data: list[_DataRow], group_units: dict[int, str]) -> None:
         for total in totals:
+            scopes = []
             if total.unit is not None:
-                rows = [r for r in data if total.unit in self.names.entities[r.code].ancestors]
-            elif total.group is not None:
-                rows = [r for r in data if total.group in r.groups]
-            else:
-                rows = data
-            for col_index, written in total.values.items():
+                scopes.append([r for r in data if total.unit in self.names.entities[r.code].ancestors])
+            if total.group is not None:
+                scopes.append([r for r in data if total.group in r.groups])
+            if total.grand or not scopes:
+                scopes.append(data)
+            if total.heading is not None and not scopes[0] and total.values:
+                first = min(total.values.values(), key=lambda v: v.col)
+                kinds = self._reporters(self.indicators)
+                below = [e for e in self.names.entities.values() if total.heading in e.ancestors and e.kind in kinds]
+                self.error("imp_wide_not_reporter", total.line, first.col, first.label, total.label,
+                           kinds=", ".join(sorted(kinds)),
+                           hint=f"; có phải / did you mean {shown(below[:3])}?" if 0 < len(below) <= 3 else "")
+                continue
+            self._check_total(total, scopes)
+
+    def _check_total(self, total: _TotalRow, scopes: list[list[_DataRow]]) -> None:
+        for col_index, written in total.values.items():
+            sums = []
+            for rows in scopes:
                 parts = [v.number for r in rows for (ind, c, p), v in r.values.items()
                          if ind != "bad" and c == col_index and v.number is not None]
-                if not parts:
-                    continue
-                computed = sum(parts)
-                if abs(computed - written.number) > 1e-6 * max(1.0, abs(computed)):
-                    self.error("imp_wide_total_mismatch", total.line, col_index, written.label, written.number,
-                               written=_plain(written.number), computed=_plain(computed), rows=len(parts))
+                if parts:
+                    sums.append((sum(parts), len(parts)))
+            if not sums or any(abs(s_ - written.number) <= 1e-6 * max(1.0, abs(s_)) for s_, _ in sums):
+                continue
+            computed, count = sums[0]
+            self.error("imp_wide_total_mismatch", total.line, col_index, written.label, written.number,
+                       written=_plain(written.number), computed=_plain(computed), rows=count)
 
     def _long_rows(self, data: list[_DataRow], values: list[Column]) -> list:
         out = []
