@@ -429,3 +429,45 @@ def test_stations_by_name_with_a_commune_row_that_does_not_report(world, tmp_pat
     report = run(world, path)
     assert report.ok, messages(report)
     assert stored(world, "flowind", ["2026-11"]) == {("TYT5", "2026-11"): (3.0, 4.0), ("BV2", "2026-11"): (5.0, 10.0)}
+
+
+def without_prefix(name: str) -> str:
+    for prefix in ("Thị trấn ", "Đặc khu ", "Phường ", "Xã "):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+# --- 5. the demo province: every commune by name, under its zone, the indicator's own labels ---
+
+def test_the_demo_province_by_name_under_its_zones(demo_db, tmp_path):
+    from dashboard.importer.names import fold, strip_prefix
+    from tests.conftest import demo_data  # noqa: F401  (the fixture's data, built once per session)
+
+    with demo_db.connect() as conn:
+        units = pd.read_sql(text("SELECT code, name, level, parent_code FROM units"), conn)
+    zones = units[units.level == "district"].sort_values("code")
+    communes = units[units.level == "commune"]
+    bare = communes.name.map(lambda n: strip_prefix(fold(n)))
+    wb = Workbook()
+    ws = wb.active
+    merge(ws, "A1:D1", "SỞ Y TẾ THÀNH PHỐ HẢI PHÒNG")
+    merge(ws, "A2:D2", "BÁO CÁO TỶ LỆ NGƯỜI DÂN CÓ HỒ SƠ SỨC KHỎE ĐIỆN TỬ THÁNG 10 NĂM 2026")
+    ws.append([])
+    ws.append(["STT", "Đơn vị", "Số người dân đã có hồ sơ sức khỏe điện tử", "Dân số"])
+    expected, n = {}, 0
+    for z, zone in enumerate(zones.itertuples(), start=1):
+        ws.append([z, zone.name.upper()])
+        for i, c in enumerate(communes[communes.parent_code == zone.code].sort_values("code").itertuples(), start=1):
+            n += 1
+            # Half the names without their prefix, unless another commune would then share it.
+            name = c.name if n % 2 or (bare == bare[c.Index]).sum() > 1 else without_prefix(c.name)
+            ws.append([f"{z}.{i}", name, 100 + n, 1000 + n])
+            expected[c.code] = (100 + n, 1000 + n)
+    path = tmp_path / "hai_phong.xlsx"
+    wb.save(path)
+
+    report = importer.import_files(demo_db, "values", [path], user="tester", dry_run=True)
+
+    assert report.ok, messages(report)[:5]
+    assert report.files[0].rows == len(expected) == len(communes)

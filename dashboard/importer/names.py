@@ -22,6 +22,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 _PUNCT = re.compile(r"[^\w]+", re.UNICODE)
+_PARENS = re.compile(r"\([^()]*\)")
 
 
 def fold(text) -> str:
@@ -98,6 +99,19 @@ def prefix_group(folded: str) -> str | None:
                     return sorted(group, key=len)[-1]
             return p
     return None
+
+
+def exact(text: str) -> str:
+    """Lower case and single spaces, diacritics kept."""
+    return " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
+
+
+def strip_prefix_exact(text: str) -> str:
+    """`exact` without the kind-of-place words, diacritics kept ('Xã Cẩm Giàng' -> 'cẩm giàng')."""
+    words = exact(text).split(" ")
+    stripped = strip_prefix(fold(text))
+    n = len(stripped.split(" ")) if stripped else len(words)
+    return " ".join(words[len(words) - n:]) if n <= len(words) else exact(text)
 
 
 def roman_value(text: str) -> int | None:
@@ -244,10 +258,19 @@ class UnitNames:
                                          (unit, *self._chain(unit)), vf, vt)
         self.by_full: dict[str, list[Entity]] = {}
         self.by_bare: dict[str, list[Entity]] = {}
+        self.by_plain: dict[str, list[Entity]] = {}   # without '(minh họa)', '(cũ)'…
+        self.by_exact: dict[str, list[Entity]] = {}   # diacritics kept: Cẩm Giang is not Cẩm Giàng
         for e in self.entities.values():
+            self.by_exact.setdefault(exact(e.name), []).append(e)
+            self.by_exact.setdefault(strip_prefix_exact(e.name), []).append(e)
             full = fold(e.name)
             self.by_full.setdefault(full, []).append(e)
             self.by_bare.setdefault(strip_prefix(full), []).append(e)
+            plain = fold(_PARENS.sub(" ", e.name))
+            if plain != full:
+                if plain not in self.by_full:
+                    self.by_full[plain] = [e]
+                self.by_plain.setdefault(strip_prefix(plain), []).append(e)
 
     def _chain(self, code: str) -> tuple[str, ...]:
         out, seen = [], {code}
@@ -273,7 +296,12 @@ class UnitNames:
             return Resolved(label.strip(), [], [])
         months = list(months)
         written = prefix_group(full)
-        for pool in (self.by_full.get(full, []), self.by_bare.get(strip_prefix(full), [])):
+        full = fold(_PARENS.sub(" ", split_numbering(label)[1])) or full
+        written_exact = split_numbering(label)[1]
+        for pool in (self.by_exact.get(exact(written_exact), []),
+                     self.by_exact.get(strip_prefix_exact(written_exact), []),
+                     self.by_full.get(full, []), self.by_bare.get(strip_prefix(full), []),
+                     self.by_plain.get(strip_prefix(full), [])):
             found = self._narrow(pool, kinds, list(within), months)
             if len(found) > 1 and written:  # 'TYT Năm' is the station, not the commune
                 same = [e for e in found if prefix_group(fold(e.name)) == written]
