@@ -471,3 +471,38 @@ def test_the_demo_province_by_name_under_its_zones(demo_db, tmp_path):
 
     assert report.ok, messages(report)[:5]
     assert report.files[0].rows == len(expected) == len(communes)
+
+
+# --- 6. indicators as blocks of rows, custom groups numbered I/II that are not units -----------
+
+def test_indicator_blocks_and_numbered_groups_that_are_not_units(world, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    merge(ws, "A1:D1", "BÁO CÁO TỔNG HỢP THÁNG 9/2026")
+    ws.append([])
+    ws.append(["STT", "Đơn vị", "Tử số", "Mẫu số"])                       # row 3
+    ws.append(["A", "Chỉ tiêu tồn", None, None])                          # 4: a block heading
+    ws.append(["I", "Nhóm phường", None, None])                           # 5: a group, not a unit
+    ws.append(["1", "Phường Bốn", 60, 100])                               # 6
+    ws.append(["II", "Nhóm xã", 32, 250])                                 # 7: the group's subtotal on its heading
+    ws.append(["1", "Xã Năm", 30, 200])                                   # 8
+    ws.append(["2", "Xã Tám", 2, 50])                                     # 9
+    ws.append(["B", "Chỉ tiêu dòng", None, None])                         # 10
+    ws.append(["1", "Bệnh viện Một", 7, 10])                              # 11
+    ws.append(["2", "Trạm Y tế Bốn", 1, 4])                               # 12
+    ws.append([None, "Cộng", 8, 14])                                      # 13
+    path = tmp_path / "blocks.xlsx"
+    wb.save(path)
+
+    report = run(world, path)
+
+    assert report.ok, messages(report)
+    assert stored(world, "stockind", ["2026-09"]) == {("00004", "2026-09"): (60.0, 100.0),
+                                                      ("00005", "2026-09"): (30.0, 200.0),
+                                                      ("00008", "2026-09"): (2.0, 50.0)}
+    assert stored(world, "flowind", ["2026-09"]) == {("BV1", "2026-09"): (7.0, 10.0),
+                                                     ("TYT4", "2026-09"): (1.0, 4.0)}
+
+    ws["C7"] = 33  # the group's subtotal no longer agrees
+    wb.save(path)
+    assert [(i.key, i.cell) for i in run(world, path).errors] == [("imp_wide_total_mismatch", "C7")]

@@ -320,6 +320,7 @@ class _TotalRow:
     grand: bool
     values: dict[tuple, _Value] = field(default_factory=dict)
     heading: str | None = None         # the unit of a zone row carrying its group's subtotal
+    indicator: str | None = None       # inside an indicator's block: only its rows count
 
 
 class SheetReader:
@@ -331,6 +332,7 @@ class SheetReader:
         self.file_year = file_year
         self.failed = False
         self.unread: list[Column] = []
+        self.block_ind: str | None = None
 
     def error(self, key, line=None, col=None, label=None, value=None, **params):
         self.failed = True
@@ -381,6 +383,7 @@ class SheetReader:
 
     def header_rows(self, anchor: int) -> list[int]:
         rows = [anchor]
+        name_cols = [c for c, v in enumerate(self.sheet.rows[anchor - 1]) if self._is_name_label(v)]
         line = anchor + 1
         while line <= len(self.sheet.rows) and len(rows) < 6:
             row = self.sheet.rows[line - 1]
@@ -397,6 +400,8 @@ class SheetReader:
                 break
             if any(self._labels_a_unit(v) for v in present):
                 break
+            if any(row[c] is not None for c in name_cols if c < len(row)):
+                break  # the name column holds something of its own: a data row (a block heading…)
             rows.append(line)
             line += 1
         self.first_data = line
@@ -658,6 +663,7 @@ class SheetReader:
             heading_ind = self.inds.find(bare) if bare else None
             if heading_ind and not has_fig and code_raw is None:
                 block_ind, last_row, stack, generic = heading_ind, None, [], []
+                self.block_ind = block_ind
                 indicators.add(heading_ind)
                 continue
             # totals
@@ -808,6 +814,7 @@ class SheetReader:
             drow.values[key] = _Value(number, line, c.index, c.label)
 
     def _take_total(self, total: _TotalRow, values: list[Column], line: int) -> None:
+        total.indicator = self.block_ind
         for c in values:
             raw = self.sheet.cell(line, c.index)
             if raw is None:
@@ -846,7 +853,8 @@ class SheetReader:
             sums = []
             for rows in scopes:
                 parts = [v.number for r in rows for (ind, c, p), v in r.values.items()
-                         if ind != "bad" and c == col_index and v.number is not None]
+                         if ind != "bad" and c == col_index and v.number is not None
+                         and (total.indicator is None or ind == total.indicator)]
                 if parts:
                     sums.append((sum(parts), len(parts)))
             if not sums or any(abs(s_ - written.number) <= 1e-6 * max(1.0, abs(s_)) for s_, _ in sums):
