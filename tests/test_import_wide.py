@@ -5,7 +5,7 @@ zones, a signature block). Each loads exactly the numbers a person reads in it, 
 with the cell named. Expected rows are written out by hand beside each workbook."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import pandas as pd
 import pytest
@@ -350,10 +350,6 @@ def test_a_name_in_the_long_format_gets_a_suggestion(world, tmp_path):
     assert "'Xã Năm' (00005)" in report.errors[0].message()
 
 
-def _unused():  # keep imports honest
-    return date
-
-
 # --- 4. another province's shape: zone labels across the numbering column, subtotals below ---
 
 def test_subtotals_under_each_group_column_numbers_and_a_signature_block(world, tmp_path):
@@ -442,7 +438,6 @@ def without_prefix(name: str) -> str:
 
 def test_the_demo_province_by_name_under_its_zones(demo_db, tmp_path):
     from dashboard.importer.names import fold, strip_prefix
-    from tests.conftest import demo_data  # noqa: F401  (the fixture's data, built once per session)
 
     with demo_db.connect() as conn:
         units = pd.read_sql(text("SELECT code, name, level, parent_code FROM units"), conn)
@@ -506,3 +501,25 @@ def test_indicator_blocks_and_numbered_groups_that_are_not_units(world, tmp_path
     ws["C7"] = 33  # the group's subtotal no longer agrees
     wb.save(path)
     assert [(i.key, i.cell) for i in run(world, path).errors] == [("imp_wide_total_mismatch", "C7")]
+
+
+def test_paired_rows_named_in_the_name_column_with_the_indicator_labels(world, tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Chỉ tiêu tồn năm 2026"])
+    ws.append(["STT", "Tên đơn vị", "T7", "T8", "Tỷ lệ T8 (%)"])
+    ws.append(["1", "Xã Năm", None, None, None])
+    ws.append([None, "- Số đạt", "1.200", "1.250", None])
+    ws.append([None, "- Tổng số", "2.000", "2.000", "62,5"])
+    ws.append(["2", "Sáu", None, None, None])
+    ws.append([None, "- Số đạt", "7", None, None])
+    ws.append([None, "- Tổng số", "10", None, None])
+    path = tmp_path / "pairs.xlsx"
+    wb.save(path)
+
+    report = run(world, path, number_format="vi")
+
+    assert report.ok, messages(report)
+    assert stored(world, "stockind", ["2026-07", "2026-08"]) == {
+        ("00005", "2026-07"): (1200.0, 2000.0), ("00005", "2026-08"): (1250.0, 2000.0),
+        ("00006", "2026-07"): (7.0, 10.0)}

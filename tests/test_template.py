@@ -2,11 +2,10 @@
 `export units` writes what `import units` takes back."""
 from __future__ import annotations
 
+import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 from sqlalchemy import text
-
-import pytest
 
 from dashboard import importer
 from dashboard.cli import main
