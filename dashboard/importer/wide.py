@@ -938,7 +938,11 @@ def open_wide(path: Path, display: str, known, issues: WideIssues, options: Opti
     used = []
     for s in sheets:
         reader = SheetReader(s, known, issues, options, file_year)
-        got = reader.read()
+        try:
+            got = reader.read()
+        except Exception as exc:  # noqa: BLE001 - a shape not foreseen: said, never a traceback
+            reader.error("imp_wide_unreadable_sheet", detail=f"{exc.__class__.__name__}: {exc}"[:200])
+            got = []
         if got or reader.failed:
             used.append(s.title)
         for ind, code, month, num, den, (line, cells) in got:
