@@ -106,3 +106,61 @@ def every_table_checksum(engine) -> dict[str, str]:
                 digest.update(row.encode())
             out[table] = digest.hexdigest()
     return out
+
+
+# --- workbooks as Excel saves them ----------------------------------------------------------
+
+def _formula_value(ws, formula: str, seen=()):
+    """A subtotal formula as Excel computes it: SUM(ranges and cells) or cells joined by +."""
+    import re
+
+    from openpyxl.utils import range_boundaries
+
+    body = formula.lstrip("=").strip()
+    m = re.fullmatch(r"SUM\((.*)\)", body, re.IGNORECASE)
+    refs = m.group(1).split(",") if m else body.split("+")
+    total = 0.0
+    for ref in refs:
+        ref = ref.strip().replace("$", "")
+        c0, r0, c1, r1 = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
+        for r in range(r0, r1 + 1):
+            for c in range(c0, c1 + 1):
+                v = ws.cell(r, c).value
+                if isinstance(v, str) and v.startswith("="):
+                    v = _formula_value(ws, v)
+                if isinstance(v, (int, float)):
+                    total += v
+    return total
+
+
+def save_like_excel(book, path: Path) -> Path:
+    """Save an openpyxl workbook with the values of its formulas stored beside them, as Excel
+    and LibreOffice do (openpyxl alone stores formulas without values)."""
+    import re
+    import zipfile
+
+    values = []
+    for ws in book.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    v = _formula_value(ws, cell.value)
+                    cells[cell.coordinate] = int(v) if float(v).is_integer() else v
+        values.append(cells)
+    book.save(path)
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            m = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
+            if m and values[int(m.group(1)) - 1]:
+                cells = values[int(m.group(1)) - 1]
+                text = data.decode("utf-8")
+                text = re.sub(r'<c r="([A-Z]+[0-9]+)"([^>]*)><f>(.*?)</f><v\s*/>',
+                              lambda mm: f'<c r="{mm.group(1)}"{mm.group(2)}><f>{mm.group(3)}</f>'
+                                         f'<v>{cells.get(mm.group(1), "")}</v>', text)
+                data = text.encode("utf-8")
+            dst.writestr(item, data)
+    tmp.replace(path)
+    return path

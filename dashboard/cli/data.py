@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 import pandas as pd
+import yaml
 
 from .. import figures, importer
 from ..database import is_up_to_date
@@ -82,7 +83,14 @@ KIND và các cột / columns ([…] = không bắt buộc / optional):
               [,short_vi,short_en,numerator_vi,denominator_vi,numerator_en,denominator_en,
               unit_vi,unit_en,gap_vi,gap_en,decimals,display_unit,reported_by,group,headline,sort_order]
   targets     indicator,unit_code,value,deadline[,source,note]
+  dhis2       dataValueSet DHIS2 (JSON hoặc CSV) với --mapping / a DHIS2 dataValueSet
+              (JSON or CSV) with --mapping
   values      indicator,unit_code,period,numerator,denominator
+              hoặc báo cáo dạng bảng rộng (--layout wide, tự nhận) / or a wide report
+              (--layout wide, detected): đơn vị theo dòng (tên hoặc mã), tháng và chỉ
+              tiêu theo cột, tử số/mẫu số theo cặp cột hoặc cặp dòng, dòng tổng được
+              kiểm tra / units as rows (name or code), months and indicators as columns,
+              numerator/denominator as paired columns or rows, totals checked.
 
 Số trong ô văn bản viết 1165558 hoặc 85.3 (không dấu phân cách hàng nghìn); tệp viết
 1.165.558 và 85,3 thì nạp với --number-format vi. / Numbers in text cells are written
@@ -97,7 +105,7 @@ unit, month) replaces the stored figure. Details: docs/data-formats.md
 
 
 @click.command("import", help=IMPORT_HELP)
-@click.argument("kind", type=click.Choice(importer.KINDS), metavar="KIND")
+@click.argument("kind", type=click.Choice(importer.KINDS + ("dhis2",)), metavar="KIND")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE…")
 @click.option("--sheet", metavar="NAME", help="Trang tính trong tệp .xlsx (mặc định trang đầu) / sheet of an .xlsx file "
               "(default: the first).")
@@ -107,6 +115,23 @@ unit, month) replaces the stored figure. Details: docs/data-formats.md
               help="Cách tệp viết số / how the files write numbers: plain = 1165558, 85.3; "
                    "vi = 1.165.558, 85,3 (dấu chấm phân cách hàng nghìn, dấu phẩy thập phân / "
                    "'.' groups thousands, ',' marks decimals).")
+@click.option("--layout", type=click.Choice(importer.LAYOUTS), default="auto", show_default=True,
+              help="values: long = một dòng mỗi (chỉ tiêu, đơn vị, tháng); wide = báo cáo dạng bảng (đơn vị theo "
+                   "dòng, tháng/chỉ tiêu theo cột); auto = tự nhận / long = one row per (indicator, unit, month); "
+                   "wide = a report shaped for people; auto = detected.")
+@click.option("--indicator", "wide_indicator", default=None, metavar="CODE",
+              help="wide: chỉ tiêu của các cột không ghi chỉ tiêu / the indicator of columns that name none.")
+@click.option("--period", "wide_period", default=None, metavar="YYYY-MM",
+              help="wide: kỳ của các cột không ghi kỳ / the period of columns that name none.")
+@click.option("--year", "wide_year", default=None, type=click.IntRange(1900, 2199),
+              help="wide: năm của các cột chỉ ghi tháng (Tháng 1…) / the year of columns naming only a month.")
+@click.option("--mapping", "mapping_path", default=None, type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="wide: tệp YAML đã lưu (cột, tên đơn vị -> mã); dhis2: phần tử dữ liệu -> chỉ tiêu, đơn vị DHIS2 -> mã / "
+                   "wide: a saved YAML mapping (columns, unit names -> codes); dhis2: data elements -> indicators, "
+                   "org units -> codes.")
+@click.option("--save-mapping", "save_mapping", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="wide: ghi cách đã đọc tệp ra YAML để dùng lại tháng sau / write what was understood as YAML for "
+                   "next month.")
 @click.option("--user", default=None, metavar="NAME", help="Tên người nạp ghi vào nhật ký / user recorded in the audit "
               "(default: OS user).")
 @click.option("--max-errors", default=50, show_default=True, type=click.IntRange(min=0),
@@ -114,11 +139,31 @@ unit, month) replaces the stored figure. Details: docs/data-formats.md
                    "(0 = all); all are counted.")
 @click.pass_obj
 def import_cmd(ctx, kind: str, files: tuple[Path, ...], sheet: str | None, dry_run: bool, number_format: str,
-               user: str | None, max_errors: int) -> None:
+               layout: str, wide_indicator: str | None, wide_period: str | None, wide_year: int | None,
+               mapping_path: Path | None, save_mapping: Path | None, user: str | None, max_errors: int) -> None:
     engine = ctx.engine
     _require_schema(engine)
+    dhis2 = None
+    if kind == "dhis2":
+        if mapping_path is None:
+            raise click.UsageError(_both("imp_dhis2_needs_mapping"))
+        try:
+            dhis2 = importer.Dhis2Mapping.read(mapping_path)
+        except (ValueError, OSError, KeyError, yaml.YAMLError) as exc:
+            raise click.UsageError(f"{mapping_path}: {exc}")
+        kind, mapping_path = "values", None
+    elif kind != "values" and (layout == "wide" or mapping_path or save_mapping):
+        raise click.UsageError(_both("imp_layout_wide_kind"))
+    try:
+        mapping = importer.Mapping.read(mapping_path) if mapping_path else None
+    except (ValueError, OSError, yaml.YAMLError) as exc:
+        raise click.UsageError(f"{mapping_path}: {exc}")
+    if mapping is not None and layout == "auto":
+        layout = "wide"
+    wide = importer.WideOptions(indicator=wide_indicator, period=wide_period, year=wide_year, mapping=mapping)
     report = importer.import_files(engine, kind, list(files), user=user, dry_run=dry_run, sheet=sheet,
-                                   progress=BarProgress(), number_format=number_format)
+                                   progress=BarProgress(), number_format=number_format, layout=layout, wide=wide,
+                                   save_mapping=save_mapping, dhis2=dhis2)
     _print_issues(report.errors, report.error_count, max_errors, "imp_more_errors", "imp_error")
     _print_issues(report.warnings, report.warning_count, max_errors, "imp_more_warnings", "imp_warning")
     if report.errors:

@@ -9,6 +9,9 @@ this one and go through the same checks and the same loader:
 * ``known``    what the database holds, loaded once per import; "did you mean" hints;
 * ``checks``   per-kind row checks (units, facilities, indicators, targets);
 * ``values``   the values check at national scale (streamed, column-wise);
+* ``names``    units by the name people write, periods in the spellings they use;
+* ``dhis2``    DHIS2 dataValueSets (JSON, CSV) in and out through a mapping;
+* ``wide``     reports shaped for people (wide workbooks) read into long rows;
 * ``load``     the one all-or-nothing loader (counts, audit, history of replaced rows);
 * ``report``   Issue, FileResult, ImportReport and the progress hooks;
 * ``pipeline`` ``import_files``: read, check, load.
@@ -19,9 +22,13 @@ from __future__ import annotations
 
 from .formats import (CODE_COLUMNS, CODE_LIMIT, COUNT_COLUMNS, DEFAULT_SCOPE, ENTITY_KINDS, FACILITY_TYPES, FORMATS,
                       KINDS, LEVEL_ORDER, NUMBER_FORMATS, UNIT_LEVELS, Format)
-from .pipeline import import_files
+from .pipeline import LAYOUTS, import_files
+from .dhis2 import Dhis2Mapping, export_dhis2
+from .wide import Mapping
+from .wide import Options as WideOptions
 from .report import FileResult, ImportProgress, ImportReport, Issue, both
 
 __all__ = ["CODE_COLUMNS", "CODE_LIMIT", "COUNT_COLUMNS", "DEFAULT_SCOPE", "ENTITY_KINDS", "FACILITY_TYPES",
            "FORMATS", "KINDS", "LEVEL_ORDER", "NUMBER_FORMATS", "UNIT_LEVELS", "Format", "import_files",
-           "FileResult", "ImportProgress", "ImportReport", "Issue", "both"]
+           "FileResult", "ImportProgress", "ImportReport", "Issue", "both", "LAYOUTS", "Mapping", "WideOptions", "Dhis2Mapping",
+           "export_dhis2"]

@@ -4,7 +4,7 @@ Rows are checked with set and dict look-ups against these, never one query per r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Iterable
 
@@ -31,6 +31,7 @@ class Known:
     indicators: dict[str, dict]
     scopes: dict[str, set[str]]
     targets: set[tuple[str, str, str]]
+    names: dict[str, str] = field(default_factory=dict)  # code -> name, units and facilities
 
     @classmethod
     def load(cls, conn: Connection) -> "Known":
@@ -48,7 +49,19 @@ class Known:
         for r in scopes.itertuples():
             scope_map.setdefault(str(r.indicator_code), set()).add(r.entity_kind)
         keys = {(str(r.indicator_code), str(r.scope_code), str(r.deadline)) for r in targets.itertuples()}
-        return cls(unit_map, fac_map, ind_map, scope_map, keys)
+        names = {str(r.code): str(r.name) for r in units.itertuples()}
+        names.update({str(r.code): str(r.name) for r in facilities.itertuples()})
+        return cls(unit_map, fac_map, ind_map, scope_map, keys, names)
+
+    _unit_names = None
+
+    def unit_names(self):
+        """Units and facilities by name (:class:`~dashboard.importer.names.UnitNames`), built once."""
+        if self._unit_names is None:
+            from .names import UnitNames
+
+            self._unit_names = UnitNames(self, self.names)
+        return self._unit_names
 
     def entity_kind(self, code: str) -> str | None:
         if code in self.units:

@@ -18,13 +18,18 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from .. import store
-from .checks import Batch, check_facilities, check_indicators, check_targets, check_unit_tree, check_units, map_header
+from .checks import Batch, Header, check_facilities, check_indicators, check_targets, check_unit_tree, check_units, map_header
 from .formats import FORMATS, KINDS, NUMBER_FORMATS
 from .known import Known
 from .load import load
 from .readers import open_table
 from .report import FileResult, ImportProgress, ImportReport, IssueLog
 from .values import ValueRows, check_values
+from .dhis2 import Dhis2Issues, Dhis2Mapping, open_dhis2
+from .wide import Mapping, WideIssues, looks_long, open_wide
+from .wide import Options as WideOptions
+
+LAYOUTS = ("auto", "long", "wide")
 
 CHECKS = {"units": check_units, "facilities": check_facilities, "indicators": check_indicators,
           "targets": check_targets}
@@ -32,11 +37,16 @@ CHECKS = {"units": check_units, "facilities": check_facilities, "indicators": ch
 
 def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str | None = None,
                  dry_run: bool = False, sheet: str | None = None, progress: ImportProgress | None = None,
-                 number_format: str = "plain") -> ImportReport:
+                 number_format: str = "plain", layout: str = "auto", wide: "WideOptions | None" = None,
+                 save_mapping: str | Path | None = None, dhis2: "Dhis2Mapping | None" = None) -> ImportReport:
     """Check every file, then load them all in one transaction (all or nothing).
 
     ``number_format`` states how the files write numbers in text cells: ``plain`` (dot
-    decimal, no grouping) or ``vi`` ("." groups thousands, "," marks decimals). Returns an
+    decimal, no grouping) or ``vi`` ("." groups thousands, "," marks decimals). ``layout``
+    (values only): ``long`` (the long format), ``wide`` (a report shaped for people, read by
+    :mod:`.wide` with ``wide`` options), or ``auto`` (long when the first row is the long
+    header). ``dhis2``: the files are DHIS2 dataValueSets read through this mapping
+    (:mod:`.dhis2`). ``save_mapping`` writes what was understood of wide files as YAML. Returns an
     :class:`ImportReport`; nothing is written when ``report.errors`` is not empty or
     ``dry_run`` is true."""
     if kind not in KINDS:
@@ -51,15 +61,37 @@ def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str |
     values = ValueRows() if kind == "values" else None
     paths = [Path(p) for p in paths]
     results: list[FileResult] = []
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    wide = wide or WideOptions()
+    wide.number_format = number_format
+    if save_mapping is not None:
+        wide.learned = Mapping(indicator=wide.indicator, year=wide.year)
     for path, name in zip(paths, display_names(paths)):
-        issues = IssueLog(report, name, cell_refs=path.suffix.lower() in (".xlsx", ".xlsm"))
-        table = open_table(path, name, issues, sheet=sheet)
+        is_wide = kind == "values" and dhis2 is None and (layout == "wide" or (layout == "auto" and path.is_file()
+                                                             and path.suffix.lower() in (".xlsx", ".xlsm", ".csv")
+                                                             and not looks_long(path, sheet)))
+        if dhis2 is not None:
+            is_wide = True  # long rows made by a reader: no header to map
+            issues = Dhis2Issues(report, name)
+            table = open_dhis2(path, name, known, dhis2, issues, number_format)
+        elif is_wide:
+            issues = WideIssues(report, name)
+            table = open_wide(path, name, known, issues, wide, sheet=sheet)
+        else:
+            issues = IssueLog(report, name, cell_refs=path.suffix.lower() in (".xlsx", ".xlsm"))
+            table = open_table(path, name, issues, sheet=sheet)
         if table is None:
             continue
         try:
             file = FileResult(table.name, table.source, table.checksum)
             results.append(file)
-            header = map_header(table, FORMATS[kind], issues)
+            if is_wide and table.total == 0 and report.errors:
+                continue  # the sheet's own issues say why nothing was read
+            if is_wide:
+                header = Header({c: i for i, c in enumerate(FORMATS[kind].required)}, [], len(FORMATS[kind].required))
+            else:
+                header = map_header(table, FORMATS[kind], issues)
             if header is None:
                 continue
             if values is not None:
@@ -74,6 +106,8 @@ def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str |
         values.report_duplicates()
     report.files = results
     report.sort_issues()
+    if save_mapping is not None and wide.learned is not None:
+        wide.learned.write(Path(save_mapping))
     if report.errors:
         return report
     problem = load(engine, batch, values, results, user or store.current_user(), progress, dry_run)

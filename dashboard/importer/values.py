@@ -21,6 +21,8 @@ from .cells import DOT_GROUPS, PLAIN_NUMBER, CellError, read_month, read_number
 from .checks import Batch, Header, Row, each_row
 from .formats import CODE_LIMIT, FORMATS
 from .known import Suggest
+from .report import ByLanguage
+from ..i18n import t
 from .readers import Table
 from .report import FileResult, IssueLog
 
@@ -199,7 +201,10 @@ def _check_value_row(row: Row, known, nf: str, now: str, ind_hint: Suggest, ent_
         else:
             kind = known.entity_kind(ent)
             if kind is None:
-                row.fail("imp_unknown_entity", "unit_code", ent, hint=ent_hint.hint(ent, ent_num))
+                hint = ent_hint.hint(ent, ent_num)
+                if not hint.get("vi") and not ent_num:
+                    hint = name_hint(known, ent, indicators.get(ind, (None,))[0] if ind else None) or hint
+                row.fail("imp_unknown_entity", "unit_code", ent, hint=hint)
     if period is not None and period > now:
         row.fail("imp_future_period", "period", period, month=now)
     money = ind is not None and indicators[ind][1]
@@ -232,3 +237,16 @@ def _check_value_row(row: Row, known, nf: str, now: str, ind_hint: Suggest, ent_
 
 def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else repr(number)
+
+
+def name_hint(known, written: str, kinds: set[str] | None) -> ByLanguage | None:
+    """'Có phải 'Xã Năm' (00005)?' for a name written where a code goes (or a misspelt name)."""
+    from .names import shown
+
+    names = known.unit_names()
+    res = names.resolve(written, kinds or None)
+    found = [names.entities[res.code]] if res.code else (res.candidates or res.suggestions)
+    if not found:
+        return None
+    return ByLanguage(vi=t("imp_hint_did_you_mean", "vi", codes=shown(found, " hay ")),
+                      en=t("imp_hint_did_you_mean", "en", codes=shown(found, " or ")))
