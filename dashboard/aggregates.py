@@ -129,6 +129,8 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
             progress_labels = []
         if sums_labels or progress_labels:
             todo.append((ind, periods, sums_labels, progress_labels))
+    if on_progress and todo:
+        on_progress(0, len(todo), "")
     for n, (ind, periods, sums_labels, progress_labels) in enumerate(todo, start=1):
         if sums_labels:
             counts["sums"] += _refresh_sums(conn, ind.code, ind.time_agg, periods, sums_labels)
