@@ -35,6 +35,8 @@ COUNTRY_NAME = "Việt Nam"
 SOURCE = "demo:national-2025"
 FIRST_MONTH = "2021-11"
 MONTHS = 60
+#: The first indicators are the overview's headline cards.
+HEADLINES = 4
 
 #: (code, name_vi, name_en, time, target %): illustrative indicators every commune reports.
 INDICATORS = [
@@ -99,8 +101,8 @@ def indicator_rows() -> list[dict]:
              "time": kind, "higher_is_better": True, "display_unit": "%", "decimals": 1,
              "reported_by": ["commune"], "numerator_vi": "Số người", "numerator_en": "People",
              "denominator_vi": "Tổng số", "denominator_en": "Total", "unit_vi": "người", "unit_en": "people",
-             "group": "national"}
-            for code, vi, en, kind, _target in INDICATORS]
+             "group": "national", **({"headline": n + 1} if n < HEADLINES else {})}
+            for n, (code, vi, en, kind, _target) in enumerate(INDICATORS)]
 
 
 def targets_frame() -> pd.DataFrame:

@@ -66,6 +66,7 @@ def test_the_sample_has_the_country_at_its_root_then_provinces_then_communes(nat
     assert [lv for lv in figures.levels_in_use()] and set(figures.levels_in_use()) == {"country", "province",
                                                                                        "commune"}
     assert counts["boundaries"] == 2 + 6
+    assert figures.headline_codes() == [code for code, *_ in INDICATORS[:4]]  # the overview's cards
 
 
 def test_the_sample_s_values_roll_up_as_ratio_of_sums(national):
