@@ -357,7 +357,7 @@ def bench_one(kind: str, national: bool, args) -> tuple:
             lat = measure_latency(server)
             size = measure_bytes(server)
             paint = {} if args.no_browser else measure_paint(server)
-            imp = measure_import(url, server)
+            imp = None if args.no_import else measure_import(url, server)
             lat_after = measure_latency(server, rounds=5)  # the cold column: first asks after the load
             rss = server.worker_rss_mb()
         finally:
@@ -383,6 +383,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--no-load", action="store_true", help="skip the 50-viewer run (PostgreSQL only)")
+    parser.add_argument("--no-import", action="store_true", help="skip the one-month import (its cold column too)")
     parser.add_argument("--reuse", action="append", default=[], metavar="KIND-DATA=URL",
                         help="use a database already loaded, e.g. sqlite-national=sqlite:////tmp/n.db "
                              "(a copy: the one-month import writes to it)")
@@ -401,7 +402,8 @@ def main() -> None:
         paints = " · ".join(f"{v:.0f} ms" for v in paint.values()) or "—"
         full = LOADS.get((kind, national))
         full_text = f"{full[0]:.0f} s, {full[1]:.0f} MB" if full else "(reused)"
-        visible = f"{imp['visible_s']:.1f} s" if imp["visible_s"] else "not within 120 s"
+        imp = imp or {"rows": 0, "seconds": 0.0, "peak_mb": 0.0, "visible_s": None}
+        visible = f"{imp['visible_s']:.1f} s" if imp["visible_s"] else "not within 120 s / not run"
         print(f"| {'national' if national else 'demo'} | {kind} | {lat['noop_p50']:.1f} ms | "
               f"{lat['warm_p50']:.1f} / {lat['warm_p95']:.1f} ms (× {lat['warm_p50'] / lat['noop_p50']:.2f}) | "
               f"{cold} ms | {sizes} | {paints} | {', '.join(f'{r:.0f}' for r in rss)} MB | {full_text} | "
