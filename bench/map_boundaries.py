@@ -4,7 +4,7 @@
   (communes from geodata/, zones and province built from them), 3 runs each.
 * The boundary pipeline alone, step by step (read + match, clean coverage, simplify, zones).
 * map_figure for the province-wide commune layer, cold and warm, and the size of the GeoJSON
-  each level sends to the browser.
+  each prepared layer (per level and parent) sends to the browser.
 
 Prints seconds and ratios; compare ratios across machines, not absolute times.
 Run: python bench/map_boundaries.py
@@ -56,21 +56,14 @@ def main() -> None:
     warm = statistics.median(_timed(lambda: maps.map_figure("hssk", "2026-10", "commune", None, "status", "vi"))
                              for _ in range(5))
     print(f"map_figure, 114 communes: cold {cold * 1000:.0f} ms, warm {warm * 1000:.0f} ms (x{cold / warm:.1f})")
-    root = figures.root_code()
-    for level in ("province", "district", "commune"):
-        codes = list(boundaries.layer(level))
-        coarse = len(json.dumps(boundaries.feature_collection(level, codes), separators=(",", ":")))
-        detail = len(json.dumps(boundaries.feature_collection(level, codes, detail=True), separators=(",", ":")))
-        print(f"GeoJSON {level:9} ({len(codes):3} features): province-wide {coarse / 1024:6.1f} KB, "
-              f"detail {detail / 1024:6.1f} KB")
-    zones = figures.figures("hssk", "2026-10", "district", root)["code"]
-    sizes = []
-    for zone in zones:
-        inside = figures.figures("hssk", "2026-10", "commune", zone)["code"]
-        sizes.append(len(json.dumps(boundaries.feature_collection("commune", list(inside), detail=True),
-                                    separators=(",", ":"))))
-    print(f"one zone's communes (detail): median {statistics.median(sizes) / 1024:.1f} KB, "
-          f"max {max(sizes) / 1024:.1f} KB")
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT level, parent_code, tolerance, features, bytes FROM boundary_layers "
+                                 "ORDER BY level, parent_code")).all()
+    for level, parent, tol, n, size in rows:
+        print(f"prepared layer {level:9} under {parent or '*':6} ({n:3} features, tolerance {tol:.4f}°): "
+              f"{size / 1024:6.1f} KB")
 
 
 def _timed(fn) -> float:

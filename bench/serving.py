@@ -22,7 +22,9 @@ Goals (issue 10): warm drill-down ≤ 1.5 × no-op; cold ≤ 250 ms; first /map 
 ≤ 100 KB on the wire (demo communes), ≤ 250 KB (national provinces); 50 viewers p95 < 500 ms with
 0 errors; a national month visible within 30 s of the command starting.
 
-Run: python bench/serving.py [--national] [--db sqlite,postgresql] [--viewers 50] [--seconds 60]
+Run: python bench/serving.py [--data demo,national] [--db sqlite,postgresql] [--viewers 50] [--seconds 60]
+     [--no-browser] [--no-load] [--reuse sqlite-national=URL ...]
+(default: both data sets on both databases, one table; each full load is timed with its peak RSS)
 The machine is shared and noisy: compare the ratios of one run.
 """
 from __future__ import annotations
@@ -31,7 +33,6 @@ import argparse
 import gzip
 import json
 import os
-import resource
 import signal
 import socket
 import statistics
@@ -71,8 +72,27 @@ def dashboard(url: str, *args: str) -> subprocess.CompletedProcess:
                           env=env_for(url, 1, False), capture_output=True, text=True, check=True)
 
 
-def prepare(kind: str, national: bool) -> tuple[str, callable]:
-    """A database of `kind` holding the data set; returns (url, cleanup)."""
+def timed_dashboard(url: str, *args: str) -> tuple[float, float]:
+    """Run a `dashboard` command; (wall seconds, the child's own peak RSS in MB via wait4)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard", "--database", url, *args], cwd=ROOT,
+                            env=env_for(url, 1, False), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    err = proc.stderr.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"dashboard {' '.join(args)} failed: {err[-1500:]}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+LOADS: dict[str, tuple[float, float]] = {}
+
+
+def prepare(kind: str, national: bool, reuse: str | None = None) -> tuple[str, callable]:
+    """A database of `kind` holding the data set; returns (url, cleanup). `reuse`: the URL of a
+    database that already holds it (its load is not timed again)."""
+    if reuse:
+        return reuse, (lambda: None)
     if kind == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="bench-serving-"))
         url = f"sqlite:///{folder / 'bench.db'}"
@@ -90,9 +110,9 @@ def prepare(kind: str, national: bool) -> tuple[str, callable]:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     dashboard(url, "db", "upgrade")
-    started = time.perf_counter()
-    dashboard(url, "load-demo", *(["--national"] if national else []))
-    print(f"  [{kind}] data loaded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    took, peak = timed_dashboard(url, "load-demo", *(["--national"] if national else []))
+    LOADS[(kind, national)] = (took, peak)
+    print(f"  [{kind}] data loaded in {took:.0f} s, peak {peak:.0f} MB", file=sys.stderr)
     return url, cleanup
 
 
@@ -243,11 +263,21 @@ def measure_import(url: str, server: Server) -> dict:
         for ind, code, num, den in rows:
             out.write(f"{ind},{code},{new},{int(num)},{int(den)}\n")
     started = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run([sys.executable, "-m", "dashboard", "--database", url, "import", "values", str(path)],
-                          cwd=ROOT, env=env_for(url, 1, False), capture_output=True, text=True)
-    took = time.perf_counter() - started
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard", "--database", url, "import", "values", str(path)],
+                            cwd=ROOT, env=env_for(url, 1, False), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    # The page is polled while the import runs: "visible" counts from the command's start.
+    result: dict = {}
+
+    def wait():
+        result["stderr"] = proc.stderr.read()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        result["took"] = time.perf_counter() - started
+        result["peak"] = usage.ru_maxrss / 1024
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
     visible = None
     session = requests.Session()
     while time.perf_counter() - started < 120:
@@ -258,9 +288,11 @@ def measure_import(url: str, server: Server) -> dict:
             visible = time.perf_counter() - started
             break
         time.sleep(0.5)
+    waiter.join()
     if proc.returncode != 0:
-        print(f"  import failed: {proc.stderr[-1500:]}", file=sys.stderr)
-    return {"rows": len(rows), "seconds": took, "peak_mb": peak, "visible_s": visible, "ok": proc.returncode == 0}
+        print(f"  import failed: {result['stderr'][-1500:]}", file=sys.stderr)
+    return {"rows": len(rows), "seconds": result["took"], "peak_mb": result["peak"], "visible_s": visible,
+            "ok": proc.returncode == 0}
 
 
 def load_test(server: Server, viewers: int, seconds: int) -> dict:
@@ -315,60 +347,73 @@ def load_test(server: Server, viewers: int, seconds: int) -> dict:
             "errors": len(errors), "error_kinds": sorted(set(errors))[:5]}
 
 
+def bench_one(kind: str, national: bool, args) -> tuple:
+    reuse = dict(r.split("=", 1) for r in args.reuse).get(f"{kind}-{'national' if national else 'demo'}")
+    url, cleanup = prepare(kind, national, reuse)
+    try:
+        server = Server(url, workers=1, redis=False)
+        try:
+            time.sleep(2)
+            lat = measure_latency(server)
+            size = measure_bytes(server)
+            paint = {} if args.no_browser else measure_paint(server)
+            imp = None if args.no_import else measure_import(url, server)
+            lat_after = measure_latency(server, rounds=5)  # the cold column: first asks after the load
+            rss = server.worker_rss_mb()
+        finally:
+            server.stop()
+        load = None
+        if not args.no_load and kind == "postgresql":
+            server = Server(url, workers=4, redis=True)
+            try:
+                load = load_test(server, args.viewers, args.seconds)
+            finally:
+                server.stop()
+        return (kind, national, lat, lat_after, size, paint, imp, rss, load)
+    finally:
+        cleanup()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--national", action="store_true")
+    parser.add_argument("--data", default="demo,national", help="demo, national or both (comma-separated)")
+    parser.add_argument("--national", action="store_true", help="the same as --data national")
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--viewers", type=int, default=50)
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--no-browser", action="store_true")
-    parser.add_argument("--no-load", action="store_true")
+    parser.add_argument("--no-load", action="store_true", help="skip the 50-viewer run (PostgreSQL only)")
+    parser.add_argument("--no-import", action="store_true", help="skip the one-month import (its cold column too)")
+    parser.add_argument("--reuse", action="append", default=[], metavar="KIND-DATA=URL",
+                        help="use a database already loaded, e.g. sqlite-national=sqlite:////tmp/n.db "
+                             "(a copy: the one-month import writes to it)")
     args = parser.parse_args()
-    rows = []
-    for kind in args.db.split(","):
-        url, cleanup = prepare(kind, args.national)
-        try:
-            server = Server(url, workers=1, redis=False)
-            try:
-                time.sleep(2)
-                lat = measure_latency(server)
-                size = measure_bytes(server)
-                paint = {} if args.no_browser else measure_paint(server)
-                imp = measure_import(url, server)
-                lat_after = measure_latency(server, rounds=5)  # the cold column: first asks after the load
-                rss = server.worker_rss_mb()
-            finally:
-                server.stop()
-            load = None
-            if not args.no_load and kind == "postgresql" or (not args.no_load and len(args.db.split(",")) == 1):
-                server = Server(url, workers=4, redis=True)
-                try:
-                    load = load_test(server, args.viewers, args.seconds)
-                finally:
-                    server.stop()
-            rows.append((kind, lat, lat_after, size, paint, imp, rss, load))
-        finally:
-            cleanup()
-    data = "national" if args.national else "demo"
-    print(f"\n## Serving benchmark — {data} data, {time.strftime('%Y-%m-%d %H:%M')}\n")
-    print("| database | no-op p50 | warm drill p50 / p95 (× no-op) | cold drill after a load, per step | "
-          "map bytes raw → gzip / br | first paint / · /map | worker RSS | one-month import | visible after |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for kind, lat, after, size, paint, imp, rss, _load in rows:
+    data_sets = ["national"] if args.national else args.data.split(",")
+    rows = [bench_one(kind, data == "national", args) for data in data_sets for kind in args.db.split(",")]
+    print(f"\n## Serving benchmark — {time.strftime('%Y-%m-%d %H:%M')}\n")
+    print("| data | database | no-op p50 | warm drill p50 / p95 (× no-op) | cold drill after a load, per step | "
+          "map bytes raw → gzip / br | first paint / · /map | worker RSS | full load (time, peak) | "
+          "one-month import | visible after |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for kind, national, lat, after, size, paint, imp, rss, _load in rows:
         cold = " · ".join(f"{ms:.0f}" for ms in after["cold"].values())
         sizes = "; ".join(f"{k}: {v['raw'] / 1024:.0f} KB → {v['gzip'] / 1024:.0f} / {v['br'] / 1024:.0f} KB"
                           for k, v in size.items())
         paints = " · ".join(f"{v:.0f} ms" for v in paint.values()) or "—"
-        print(f"| {kind} | {lat['noop_p50']:.1f} ms | {lat['warm_p50']:.1f} / {lat['warm_p95']:.1f} ms "
-              f"(× {lat['warm_p50'] / lat['noop_p50']:.2f}) | {cold} ms | {sizes} | {paints} | "
-              f"{', '.join(f'{r:.0f}' for r in rss)} MB | {imp['rows']} rows in {imp['seconds']:.1f} s, "
-              f"{imp['peak_mb']:.0f} MB | {imp['visible_s']:.1f} s |" if imp["visible_s"] else
-              f"| {kind} | … | import not visible in 120 s |")
-    for kind, *_rest, load in rows:
+        full = LOADS.get((kind, national))
+        full_text = f"{full[0]:.0f} s, {full[1]:.0f} MB" if full else "(reused)"
+        imp = imp or {"rows": 0, "seconds": 0.0, "peak_mb": 0.0, "visible_s": None}
+        visible = f"{imp['visible_s']:.1f} s" if imp["visible_s"] else "not within 120 s / not run"
+        print(f"| {'national' if national else 'demo'} | {kind} | {lat['noop_p50']:.1f} ms | "
+              f"{lat['warm_p50']:.1f} / {lat['warm_p95']:.1f} ms (× {lat['warm_p50'] / lat['noop_p50']:.2f}) | "
+              f"{cold} ms | {sizes} | {paints} | {', '.join(f'{r:.0f}' for r in rss)} MB | {full_text} | "
+              f"{imp['rows']} rows in {imp['seconds']:.1f} s, {imp['peak_mb']:.0f} MB | {visible} |")
+    for kind, national, *_rest, load in rows:
         if load:
-            print(f"\n{args.viewers} viewers × {args.seconds} s, 4 workers + Redis, {kind}: {load['requests']} "
-                  f"requests, p50 {load['p50']:.0f} ms, p95 {load['p95']:.0f} ms, p99 {load['p99']:.0f} ms, "
-                  f"errors {load['errors']} {load['error_kinds'] or ''}")
+            print(f"\n{args.viewers} viewers × {args.seconds} s, 4 workers + Redis, {kind}, "
+                  f"{'national' if national else 'demo'}: {load['requests']} requests, p50 {load['p50']:.0f} ms, "
+                  f"p95 {load['p95']:.0f} ms, p99 {load['p99']:.0f} ms, errors {load['errors']} "
+                  f"{load['error_kinds'] or ''}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from . import progress, sql
-from .periods import month_from_index, month_range, parse_period
+from .periods import add_months, month_from_index, month_range, parse_period
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
     """Recompute what `what` (default: this transaction's record) says changed; everything when it
     says the hierarchy changed. Returns counts for the log."""
     what = what if what is not None else touched(conn)
+    conn.info.pop("aggregates_chains", None)  # read afresh by this refresh (a failed one may have left it)
     started = time.perf_counter()
     if not _has_tables(conn):  # a schema from before the aggregates: ensure() fills them after upgrade
         conn.info.pop("aggregates_touched", None)
@@ -129,6 +130,8 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
             progress_labels = []
         if sums_labels or progress_labels:
             todo.append((ind, periods, sums_labels, progress_labels))
+    if on_progress and todo:
+        on_progress(0, len(todo), "")
     for n, (ind, periods, sums_labels, progress_labels) in enumerate(todo, start=1):
         if sums_labels:
             counts["sums"] += _refresh_sums(conn, ind.code, ind.time_agg, periods, sums_labels)
@@ -145,6 +148,7 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
 
         set_meta(conn, "aggregates_rules", RULES_VERSION)
     conn.info.pop("aggregates_touched", None)
+    conn.info.pop("aggregates_chains", None)
     counts["seconds"] = round(time.perf_counter() - started, 2)
     if counts["sums"] or counts["progress"]:
         log.info("aggregates refreshed: %s", counts)
@@ -195,9 +199,13 @@ def _targets(conn: Connection, code: str) -> dict[str, list[progress.Target]]:
 
 
 def _refresh_progress(conn: Connection, code: str, higher_is_better: bool, labels: list[str]) -> int:
-    chains = _chains(conn)
+    chains = conn.info.get("aggregates_chains")
+    if chains is None:  # the same closure for every indicator of one refresh
+        chains = conn.info["aggregates_chains"] = _chains(conn)
     by_scope = _targets(conn, code)
-    panel = _Panel(sql.fetch_df(conn, "aggregate_monthly_reported", indicator=code))
+    # A period's pace reads the HISTORY_MONTHS before its end: only those months of the panel.
+    since = add_months(min(parse_period(label).start for label in labels), -HISTORY_MONTHS) if labels else "0000-01"
+    panel = _Panel(sql.fetch_df(conn, "aggregate_monthly_reported", indicator=code, since=since))
     total = 0
     for chunk in _chunks(labels, 200):
         sql.run(conn, "aggregate_progress_delete", {"indicator": code, "labels": chunk})

@@ -19,7 +19,12 @@ through these functions):
    per import, never per request.
 4. :func:`build_zones` dissolves the stored communes into their parent units (the units
    table's parent links) and the zones into the province outline.
-5. :func:`layer` reads the stored simplified forms back (cached on the data version).
+5. :func:`prepare_layers` stores, once per import, the layers the maps send: per level and
+   per parent (a country's provinces, one province's communes, one zone's communes), each a
+   ready FeatureCollection simplified at a tolerance suited to the parent's extent
+   (:func:`layer_tolerance`), with each feature's box and area; it bumps the boundary version.
+6. :func:`feature_collection` / :func:`layer` read a prepared layer back, parsed once per
+   boundary version in each process (a data load leaves them alone), never per request.
 
 Stored GeoJSON text has its exterior rings **clockwise**, as d3-geo (plotly's ``geo``
 traces) wants; MapLibre and geopandas accept either orientation.
@@ -28,6 +33,8 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import threading
 import time
 import unicodedata
 import zipfile
@@ -146,6 +153,8 @@ def _read_path(path: Path, layer: str | None) -> gpd.GeoDataFrame:
                 f"{path.name}: tệp zip không chứa .shp, .gpkg hay .geojson / "
                 f"the zip holds no .shp, .gpkg or .geojson (found: {', '.join(names) or 'nothing'})")
         return gpd.read_file(f"/vsizip/{path.resolve()}/{inner}", **kwargs)
+    if path.suffix.lower() == ".gz":  # a gzipped GeoJSON (geodata/ keeps big files compressed)
+        return gpd.read_file(f"/vsigzip/{path.resolve()}", **kwargs)
     return gpd.read_file(path, **kwargs)
 
 
@@ -425,8 +434,9 @@ def store_boundaries(conn: Connection, frame: gpd.GeoDataFrame, level: str, sour
 
 def import_file(conn: Connection, path: str | Path, level: str, *, code_field: str | None = None,
                 name_field: str | None = None, layer: str | None = None,
-                source: str | None = None) -> ImportReport:
-    """Read, match, repair and store one boundary file inside the caller's transaction."""
+                source: str | None = None, prepare: bool = True) -> ImportReport:
+    """Read, match, repair and store one boundary file inside the caller's transaction, then
+    (unless `prepare` is False: the caller prepares after several imports) the map layers."""
     started = time.perf_counter()
     path = Path(path)
     if level not in LEVELS:
@@ -447,6 +457,8 @@ def import_file(conn: Connection, path: str | Path, level: str, *, code_field: s
             f"no feature matches a {level} unit code (code field {report.code_field!r}); e.g. {sample}")
     report.sizes = store_boundaries(conn, matched, level, report.source)
     report.stored = len(matched)
+    if prepare:
+        report.sizes.update({f"layer {lv}/{key or '*'}": size for (lv, key), size in prepare_layers(conn).items()})
     report.seconds = time.perf_counter() - started
     return report
 
@@ -455,9 +467,10 @@ def _parents(units: pd.DataFrame) -> dict[str, str | None]:
     return {c: (p if isinstance(p, str) else None) for c, p in zip(units["code"], units["parent_code"])}
 
 
-def build_zones(conn: Connection) -> dict[str, ImportReport]:
+def build_zones(conn: Connection, prepare: bool = True) -> dict[str, ImportReport]:
     """Dissolve the stored current communes into their parent zones (level district) and
-    the zones (or, without zones, the communes) into the province outline."""
+    the zones (or, without zones, the communes) into the province outline; then prepare the
+    map layers (unless `prepare` is False)."""
     started = time.perf_counter()
     units = _units(conn)
     current = units[units["valid_to"].isna()]
@@ -502,6 +515,8 @@ def build_zones(conn: Connection) -> dict[str, ImportReport]:
         report.stored = len(frame)
         report.seconds = time.perf_counter() - started
         reports[level] = report
+    if prepare:
+        prepare_layers(conn)
     return reports
 
 
@@ -515,17 +530,136 @@ def _dissolve(geoms) -> shapely.MultiPolygon:
     return _polygonal(merged)
 
 
-def load_demo_boundaries(conn: Connection) -> dict[str, ImportReport]:
-    """The demo's communes from geodata/, then its zones and province outline (first start)."""
+def load_demo_boundaries(conn: Connection, prepare: bool = True) -> dict[str, ImportReport]:
+    """The demo's communes from geodata/, then its zones and province outline (first start),
+    then the map layers (`prepare`; migration 0002 runs before their table exists)."""
     from .geodata import COMMUNES_FILE
 
     reports = {"commune": import_file(conn, COMMUNES_FILE, "commune", code_field="code", name_field="fullName",
-                                      source=f"geodata/{COMMUNES_FILE.name}")}
-    reports.update(build_zones(conn))
+                                      source=f"geodata/{COMMUNES_FILE.name}", prepare=False)}
+    reports.update(build_zones(conn, prepare=prepare))  # the layers once, for all three levels
     return reports
 
 
+# --- layers prepared once per import ---------------------------------------------------
+
+#: A layer's tolerance is the diagonal of its parent's extent over this (a country of ~17°
+#: gives 0.017°, about 2 km; a province of ~1.5° gives 0.0015°; one zone of ~0.3° 0.0003°),
+#: kept between these bounds.
+LAYER_EXTENT_RATIO = 1000.0
+LAYER_MIN_TOLERANCE = 0.0002
+LAYER_MAX_TOLERANCE = 0.03
+#: The key of a level's layer holding every unit of the level, whatever its parent.
+WHOLE_LEVEL = ""
+BOUNDARY_VERSION_KEY = "boundary_version"
+
+
+def layer_tolerance(bounds) -> float:
+    """The simplification tolerance (degrees) for a map whose extent is `bounds`."""
+    minx, miny, maxx, maxy = (float(b) for b in bounds)
+    diag = math.hypot(maxx - minx, maxy - miny)
+    return min(max(diag / LAYER_EXTENT_RATIO, LAYER_MIN_TOLERANCE), LAYER_MAX_TOLERANCE)
+
+
+def layer_grid(tolerance: float) -> float:
+    """The rounding grid of a layer's coordinates: a tenth of its tolerance, as a power of ten
+    between 1e-5 (about 1 m) and 1e-3 (about 110 m)."""
+    return min(max(10 ** math.floor(math.log10(tolerance / 10)), PRECISION), 1e-3)
+
+
+def _finish_on_grid(originals, simple, grid: float) -> list:
+    out = []
+    for original, g in zip(originals, simple):
+        poly = _polygonal(g) or _polygonal(original)
+        rounded = _polygonal(shapely.set_precision(poly, grid)) or _polygonal(shapely.set_precision(poly, PRECISION)) \
+            or poly
+        out.append(_clockwise(rounded))
+    return out
+
+
+def _layer_rows(level: str, key: str, codes: list[str], geoms: np.ndarray, now) -> dict:
+    tolerance = layer_tolerance(shapely.total_bounds(geoms))
+    grid = layer_grid(tolerance)
+    finished = _finish_on_grid(geoms, _coverage_simplify(geoms, tolerance), grid)
+    digits = max(0, -int(round(math.log10(grid))))
+    text = _collection_text(codes, [geojson_text(g) for g in finished])
+    bounds = shapely.bounds(np.array(finished, dtype=object))
+    areas = shapely.area(np.array(finished, dtype=object))
+    shapes = {c: [round(float(b[0]), digits), round(float(b[1]), digits), round(float(b[2]), digits),
+                  round(float(b[3]), digits), float(a)] for c, b, a in zip(codes, bounds, areas)}
+    return {"level": level, "parent_code": key, "tolerance": tolerance, "features": len(codes), "geojson": text,
+            "shapes": json.dumps(shapes, separators=(",", ":")), "bytes": len(text.encode("utf-8")),
+            "prepared_at": now}
+
+
+def _collection_text(codes, texts) -> str:
+    parts = [f'{{"type":"Feature","id":{json.dumps(str(c))},"properties":{{}},"geometry":{t}}}'
+             for c, t in zip(codes, texts)]
+    return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
+
+
+def prepare_layers(conn: Connection) -> dict[tuple[str, str], int]:
+    """Prepare every map layer from the stored full-detail boundaries, inside the caller's
+    transaction, and bump the boundary version: for each level, one layer per unit above it
+    (its units under that parent, the extent of the parent giving the tolerance) and one of
+    the whole level. Returns {(level, parent): bytes}. Runs after every boundary import,
+    never per request."""
+    from .database import get_meta, set_meta
+
+    started = time.perf_counter()
+    units = _units(conn)
+    parent = _parents(units)
+    stored = sql.fetch_df(conn, "boundaries_current")
+    sql.run(conn, "boundary_layers_delete")
+    now = datetime.now(timezone.utc)
+    sizes: dict[tuple[str, str], int] = {}
+    for level, rows in stored.groupby("level", sort=True):
+        codes = rows["code"].astype(str).tolist()
+        geoms = np.array(shapely.from_geojson(rows["geometry"].tolist()), dtype=object)
+        groups: dict[str, list[int]] = {WHOLE_LEVEL: list(range(len(codes)))}
+        for i, code in enumerate(codes):
+            seen: set[str] = set()
+            cur = parent.get(code)
+            while cur is not None and cur not in seen:
+                seen.add(cur)
+                groups.setdefault(cur, []).append(i)
+                cur = parent.get(cur)
+        # The whole level is the root's layer when one root holds every unit: stored once.
+        whole = [k for k, idx in groups.items() if k != WHOLE_LEVEL and len(idx) == len(codes)]
+        if whole:
+            del groups[WHOLE_LEVEL]
+        batch = []
+        for key, idx in sorted(groups.items()):
+            row = _layer_rows(str(level), key, [codes[i] for i in idx], geoms[idx], now)
+            sizes[(str(level), key)] = row["bytes"]
+            batch.append(row)
+        if batch:
+            conn.execute(sql.statement("boundary_layer_insert"), batch)
+    version = int(get_meta(conn, BOUNDARY_VERSION_KEY, "0") or 0) + 1
+    set_meta(conn, BOUNDARY_VERSION_KEY, str(version))
+    log.info("prepared %d boundary layers (version %d) in %.1f s", len(sizes), version,
+             time.perf_counter() - started)
+    return sizes
+
+
 # --- reading back ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PreparedLayer:
+    """One stored layer, parsed once per boundary version in each process."""
+    level: str
+    parent_code: str
+    tolerance: float
+    features: dict  # code -> GeoJSON Feature (dict), ready for a figure
+    shapes: dict    # code -> (minx, miny, maxx, maxy, area)
+    bytes: int
+
+
+_MAX_PARSED = 256
+_parsed: dict[tuple, PreparedLayer | None] = {}
+_boundary_versions: dict[tuple[str, int], str] = {}
+_parse_lock = threading.Lock()
+
 
 def _engine_url() -> str:
     from . import figures
@@ -533,62 +667,109 @@ def _engine_url() -> str:
     return figures.engine().url.render_as_string(hide_password=False)
 
 
-def _layer_uncached(url: str, level: str, detail: bool) -> dict[str, dict]:
+def boundary_version() -> str:
+    """The boundary version of the database being read. It is read once per data version in
+    each process (a boundary import is a write, so it bumps the data version too) and a data
+    load that leaves the boundaries alone finds the same boundary version: nothing re-parsed."""
+    from . import figures
+    from .database import get_meta
+
+    url = _engine_url()
+    data_version = figures.version()
+    key = (url, data_version)
+    known = _boundary_versions.get(key)
+    if known is not None:
+        return known
+    try:
+        with figures.engine().connect() as conn:
+            known = str(get_meta(conn, BOUNDARY_VERSION_KEY, "0") or "0")
+    except Exception:  # noqa: BLE001 - a database without a meta table yet: no boundaries either
+        log.warning("boundary version unreadable", exc_info=True)
+        return "0"
+    if len(_boundary_versions) > 64:
+        _boundary_versions.clear()
+    _boundary_versions[key] = known
+    return known
+
+
+def _parse_layer(row) -> PreparedLayer:
+    collection = json.loads(row.geojson)
+    shapes = {c: tuple(v) for c, v in json.loads(row.shapes).items()}
+    return PreparedLayer(level=row.level, parent_code=row.parent_code, tolerance=float(row.tolerance),
+                         features={str(f["id"]): f for f in collection["features"]}, shapes=shapes,
+                         bytes=int(row.bytes))
+
+
+def _read_layer(level: str, parent_code: str) -> PreparedLayer | None:
     from . import figures
 
-    with figures.engine().connect() as conn:
-        try:
-            rows = sql.fetch_df(conn, "boundaries_simplified", level=level)
-        except Exception:  # noqa: BLE001 - a database not yet migrated to 0002 has no boundaries table
-            log.warning("no boundaries readable at level %s", level, exc_info=True)
-            return {}
-    out = {}
-    for code, coarse, fine in zip(rows["code"].astype(str), rows["simplified"], rows["simplified_detail"]):
-        text = fine if detail and isinstance(fine, str) and fine else coarse
-        if not text or text == "{}":
-            continue
-        geometry = json.loads(text)
-        coords = _all_coords(geometry)
-        if coords.size == 0:
-            continue
-        out[code] = {"geometry": geometry,
-                     "bbox": [float(coords[:, 0].min()), float(coords[:, 1].min()),
-                              float(coords[:, 0].max()), float(coords[:, 1].max())],
-                     "area": float(shapely.area(shapely.from_geojson(text)))}
-    return out
+    try:
+        with figures.engine().connect() as conn:
+            row = conn.execute(sql.statement("boundary_layer"), {"level": level, "parent_code": parent_code}).first()
+    except Exception:  # noqa: BLE001 - a database not yet migrated to 0007 has no layers
+        log.warning("no boundary layer readable for %s/%s", level, parent_code, exc_info=True)
+        return None
+    return _parse_layer(row) if row is not None else None
 
 
-def _all_coords(geometry: dict) -> np.ndarray:
-    rings = []
-    polys = geometry["coordinates"] if geometry.get("type") == "MultiPolygon" else [geometry.get("coordinates", [])]
-    for poly in polys:
-        for ring in poly:
-            rings.extend(ring)
-    return np.asarray(rings, dtype=float).reshape(-1, 2)
+def prepared(level: str, parent_code: str) -> PreparedLayer | None:
+    """The stored layer (level, parent), parsed once per boundary version (None if none)."""
+    key = (_engine_url(), boundary_version(), level, parent_code)
+    if key in _parsed:
+        return _parsed[key]
+    with _parse_lock:
+        if key in _parsed:
+            return _parsed[key]
+        found = _read_layer(level, parent_code)
+        if len(_parsed) >= _MAX_PARSED:
+            _parsed.clear()
+        _parsed[key] = found
+        return found
 
 
-_layer_memo = None
+def layer_for(level: str, parent: str | None = None) -> PreparedLayer | None:
+    """The layer a map of `level` under `parent` draws: that parent's own, else the whole
+    level's (or the root's, which is the whole level when one root holds every unit)."""
+    from . import figures
+
+    keys = [parent] if parent else []
+    keys.append(WHOLE_LEVEL)
+    try:
+        keys.append(figures.root_code())
+    except Exception:  # noqa: BLE001 - no units: no layer
+        pass
+    for key in dict.fromkeys(keys):
+        found = prepared(level, key)
+        if found is not None:
+            return found
+    return None
 
 
-def layer(level: str, detail: bool = False) -> dict[str, dict]:
-    """{code: {"geometry", "bbox", "area"}} of the stored simplified boundaries of a level,
-    cached on the data version (an import bumps it)."""
-    global _layer_memo
-    if _layer_memo is None:
-        from . import figures
-        from .cache import memoized
-
-        _layer_memo = memoized(figures.version, name="dashboard.boundaries.layer")(_layer_uncached)
-    return _layer_memo(_engine_url(), level, bool(detail))
+def layer(level: str, parent: str | None = None) -> dict[str, dict]:
+    """{code: {"geometry", "bbox", "area"}} of the prepared layer of `level` under `parent`."""
+    found = layer_for(level, parent)
+    if found is None:
+        return {}
+    return {c: {"geometry": f["geometry"], "bbox": list(found.shapes[c][:4]), "area": found.shapes[c][4]}
+            for c, f in found.features.items()}
 
 
-def feature_collection(level: str, codes, detail: bool = False) -> dict:
-    """The stored simplified features of `codes` (in that order) as a GeoJSON FeatureCollection
-    whose feature ids are the unit codes. Codes without a stored boundary are left out."""
-    stored = layer(level, detail)
-    return {"type": "FeatureCollection",
-            "features": [{"type": "Feature", "id": c, "properties": {}, "geometry": stored[c]["geometry"]}
-                         for c in codes if c in stored]}
+def feature_collection(level: str, codes, parent: str | None = None) -> dict:
+    """The prepared features of `codes` (in that order) as a GeoJSON FeatureCollection whose
+    feature ids are the unit codes, with ``shapes`` (code -> box and area) beside it. Codes
+    without a stored boundary are left out. The features are the parsed layer's own dicts:
+    nothing is copied or parsed here."""
+    found = layer_for(level, parent)
+    if found is None:
+        return {"type": "FeatureCollection", "features": [], "shapes": {}}
+    feats = found.features
+    return {"type": "FeatureCollection", "features": [feats[c] for c in codes if c in feats],
+            "shapes": found.shapes}
+
+
+def layers_summary(engine: Engine) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return sql.fetch_df(conn, "boundary_layers_summary")
 
 
 def summary(engine: Engine) -> pd.DataFrame:

@@ -168,5 +168,9 @@ def remove(engine: Engine, *, actor: str) -> RemovalPlan:
         for key in DEMO_META:
             conn.execute(text("DELETE FROM meta WHERE key = :key"), {"key": key})
         store.rebuild_hierarchy(conn)
+        if removal.units:
+            from .boundaries import prepare_layers
+
+            prepare_layers(conn)
         audit.record(conn, actor, "demo_remove", "demo:hai-phong-2025", removal.counts())
     return removal

@@ -4,7 +4,8 @@ Two entry points:
 
 * :func:`choropleth_figure` is pure: a figures frame (``dashboard.figures.figures()``
   output) plus a GeoJSON FeatureCollection whose feature ids are unit codes -> a figure.
-* :func:`map_figure` reads those for you (figures + the stored simplified boundaries) and
+* :func:`map_figure` reads those for you (figures + the boundary layer prepared for that
+  level and parent, ``dashboard.boundaries.feature_collection``) and
   is what the map page, the wall screen and the briefing exports call.
 
 The figure uses plotly's ``go.Choropleth`` (d3-geo, drawn as SVG: no WebGL, so it renders
@@ -114,19 +115,26 @@ def _ring_area(xy: np.ndarray) -> float:
     return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
 
 
-def frame_bounds(geojson: dict) -> tuple[list[float] | None, list[str]]:
+def frame_bounds(geojson: dict, shapes: dict | None = None) -> tuple[list[float] | None, list[str]]:
     """The lon/lat box to show and the feature ids left outside it.
 
     The box holds the features that make up 99 % of the area and every feature close to
     them; a tiny far island (Bạch Long Vĩ is 130 km out at sea) would otherwise shrink the
-    whole province to a corner. The ids outside are named under the map."""
+    whole province to a corner. The ids outside are named under the map. `shapes` (code ->
+    box and area, prepared with the layer) spares reading the coordinates."""
     feats = []
     for feat in geojson.get("features", []):
+        code = str(feat.get("id"))
+        known = shapes.get(code) if shapes else None
+        if known is not None:
+            minx, miny, maxx, maxy, area = known
+            feats.append((code, float(area), minx, miny, maxx, maxy))
+            continue
         rings = list(_rings(feat.get("geometry") or {}))
         if not rings:
             continue
         pts = np.vstack(rings)
-        feats.append((str(feat.get("id")), sum(_ring_area(r) for r in rings),
+        feats.append((code, sum(_ring_area(r) for r in rings),
                       pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()))
     if not feats:
         return None, []
@@ -288,7 +296,8 @@ def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: 
     if facilities is not None and not facilities.empty:
         _add_facilities(fig, facilities, indicator, lang, colors)
 
-    bounds, outside = frame_bounds(_subset(features_by_id, [r["code"] for r in drawn]))
+    bounds, outside = frame_bounds(_subset(features_by_id, [r["code"] for r in drawn]),
+                                   boundaries_geojson.get("shapes"))
     geo = {"visible": False, "projection": {"type": "mercator"}, "bgcolor": "rgba(0,0,0,0)",
            "showframe": False}
     if bounds:
@@ -400,8 +409,9 @@ def map_figure(indicator_code: str, period: str | None, level: str, parent: str 
     figures.entity(parent)  # raises UnknownUnit
     top = level == hierarchy.root_level()
     frame = figures.figures(indicator_code, period_value, level, None if top else parent)
-    detail = parent != root and not top
-    geojson = boundaries.feature_collection(level, list(frame["code"].astype(str)), detail=detail)
+    # The layer prepared for this parent (its extent chose the tolerance), parsed once per
+    # boundary version: nothing here reads or copies coordinates.
+    geojson = boundaries.feature_collection(level, list(frame["code"].astype(str)), parent=root if top else parent)
     if facilities is None:
         facilities = level == hierarchy.lowest_level()
     fac = facility_frame(indicator_code, period_value, parent) if facilities else None

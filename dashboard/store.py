@@ -53,12 +53,13 @@ TABLES = {
 
 
 @contextmanager
-def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """One transaction for a whole load: all of it or none of it."""
+def write_transaction(engine: Engine, on_progress=None) -> Iterator[Connection]:
+    """One transaction for a whole load: all of it or none of it. `on_progress(done, total,
+    indicator)` hears how the refresh of the aggregates goes (minutes at national scale)."""
     with engine.begin() as conn:
         yield conn
         if aggregates.touched(conn):
-            aggregates.refresh(conn)
+            aggregates.refresh(conn, on_progress=on_progress)
         bump_data_version(conn)
 
 

@@ -321,7 +321,7 @@ def map_body(state: MapState) -> html.Div:
                                id="map-not-broken-down"))
     from dashboard import boundaries
 
-    if not boundaries.layer(state.level):
+    if boundaries.layer_for(state.level, state.parent) is None:
         notes.append(dbc.Alert(t("map_no_boundaries_help", lang, level=hierarchy.label(state.level, lang)),
                                color="warning", id="map-no-boundaries"))
     fig = maps.map_figure(state.indicator, state.period, state.level, state.parent, state.colouring, lang,

@@ -48,11 +48,21 @@ def db_current(ctx) -> None:
 
 @click.command("load-demo")
 @click.option("--user", default=None, help="Tên người nạp / user recorded in the audit (default: OS user).")
+@click.option("--national", is_flag=True,
+              help="Cả nước: 34 tỉnh, 3.321 xã, 12 chỉ tiêu × 60 tháng / the country: 34 provinces, 3,321 communes, "
+                   "12 indicators × 60 months (about 2.4 M rows).")
 @click.pass_obj
-def load_demo(ctx, user: str | None) -> None:
-    """(Nạp lại) tỉnh minh họa Hải Phòng / (re)load the illustrative Hải Phòng province, idempotently."""
+def load_demo(ctx, user: str | None, national: bool) -> None:
+    """(Nạp lại) tỉnh minh họa Hải Phòng, hoặc cả nước với --national /
+    (re)load the illustrative Hải Phòng province, or the country with --national, idempotently."""
     engine = ctx.engine
     upgrade(engine)
-    counts = load_demo_province(engine, user=user)
+    if national:
+        from ..national import load_national
+        from .data import BarProgress
+
+        counts = load_national(engine, user=user, stream=click.get_text_stream("stderr"), progress=BarProgress())
+    else:
+        counts = load_demo_province(engine, user=user)
     click.echo("Đã nạp dữ liệu minh họa / demo loaded: "
                + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -1,4 +1,4 @@
-"""`dashboard geodata import|build-zones|status`: boundaries for the maps."""
+"""`dashboard geodata import|build-zones|prepare|status`: boundaries for the maps."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -63,6 +63,19 @@ def geodata_build_zones(ctx) -> None:
             click.echo(line)
 
 
+@geodata.command("prepare")
+@click.pass_obj
+def geodata_prepare(ctx) -> None:
+    """Chuẩn bị lại các lớp bản đồ từ ranh giới đã lưu /
+    prepare the map layers again from the stored boundaries (done by every import)."""
+    engine = ctx.engine
+    upgrade(engine)
+    with store.write_transaction(engine) as conn:
+        sizes = boundaries.prepare_layers(conn)
+    click.echo(f"Đã chuẩn bị / prepared {len(sizes)} lớp bản đồ / map layers, "
+               f"{sum(sizes.values()) / 1024:.0f} KB")
+
+
 @geodata.command("status")
 @click.pass_obj
 def geodata_status(ctx) -> None:
@@ -75,3 +88,6 @@ def geodata_status(ctx) -> None:
         return
     for row in frame.itertuples():
         click.echo(f"{row.level:9} {row.features:5}  {row.source}  ({row.imported_at})")
+    for row in boundaries.layers_summary(engine).itertuples():
+        click.echo(f"lớp / layers {row.level:9} {row.layers:4}  tolerance {row.finest:.4f}–{row.coarsest:.4f}°  "
+                   f"largest {row.largest / 1024:.0f} KB")

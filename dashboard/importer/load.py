@@ -50,8 +50,18 @@ def load(engine: Engine, batch: Batch, values: ValueRows | None, files: list[Fil
                     _run(conn, batch, values, files, user, progress, write=False)
                     transaction.rollback()
         else:
-            with store.write_transaction(engine) as conn:
+            refreshing = {"started": False}
+
+            def aggregates_step(done: int, total: int, _indicator: str) -> None:
+                if not refreshing["started"]:
+                    progress.start("aggregates", ", ".join(f.name for f in files), total)
+                    refreshing["started"] = True
+                progress.update(done, done)
+
+            with store.write_transaction(engine, on_progress=aggregates_step) as conn:
                 _run(conn, batch, values, files, user, progress, write=True)
+            if refreshing["started"]:
+                progress.end()
     except SQLAlchemyError as exc:
         for f in files:
             f.added = f.replaced = 0

@@ -50,7 +50,7 @@ def _demo_boundaries() -> None:
         from dashboard.boundaries import load_demo_boundaries
 
         with bind.begin_nested():
-            load_demo_boundaries(bind)
+            load_demo_boundaries(bind, prepare=False)  # layers: revision 0007
     except Exception:  # noqa: BLE001 - the schema must upgrade even without the geodata files
         log.warning("demo boundaries not loaded; run `dashboard geodata import`", exc_info=True)
 
