@@ -325,9 +325,6 @@ def map_figure(code: str, period: str, unit: str, lang: str, level: str | None =
         return units_chart(code, period, level, parent or unit, lang, framed=False)
 
 
-LABEL_SHADOW = "0 0 3px #ffffff, 0 0 3px #ffffff, 0 0 2px #ffffff"
-
-
 def restyle_map(fig: go.Figure, size: int = 24, ink: str = "#1f2328", legend_bg: str = "rgba(255,255,255,0.85)",
                 x: tuple[float, float] = (0.0, 1.0), legend_rows: int = 1, plot_height: int = 800) -> go.Figure:
     """Large-screen legibility for dashboard.maps' figure (made for a page): the legend in big
@@ -355,8 +352,9 @@ def short_name(name: str, level: str, lang: str) -> str:
 
 
 def label_units(fig: go.Figure, rows: list[dict], level: str, lang: str, size: int = 18) -> list[str]:
-    """Write the names of `rows` (units behind) on the map at a point inside each unit, black on a
-    white halo (readable on every status colour). Returns the codes labelled (those drawn in
+    """Write the names of `rows` (units behind) on the map at a point inside each unit, in the
+    text colour of the unit's own status fill (theme.STATUS_TEXT_COLORS: readable on it; no
+    halo, which a PDF would keep as extra copies of the text). Returns the codes labelled (those drawn in
     the frame; the others are in the table or the note)."""
     from shapely.geometry import shape
 
@@ -366,7 +364,7 @@ def label_units(fig: go.Figure, rows: list[dict], level: str, lang: str, size: i
             for feat in trace.geojson.get("features", []):
                 features[str(feat.get("id"))] = feat
     outside = set((fig.layout.meta or {}).get("outside", []) if isinstance(fig.layout.meta, dict) else [])
-    lon, lat, text, codes = [], [], [], []
+    lon, lat, text, codes, colours = [], [], [], [], []
     for r in rows:
         feat = features.get(str(r["code"]))
         if feat is None or r["code"] in outside:
@@ -377,13 +375,14 @@ def label_units(fig: go.Figure, rows: list[dict], level: str, lang: str, size: i
             continue
         lon.append(point.x)
         lat.append(point.y)
-        text.append(f"<b>{short_name(r['name'], level, lang)}</b>")
+        text.append(short_name(r["name"], level, lang))
         codes.append(r["code"])
+        colours.append(STATUS_TEXT_COLORS.get(r.get("status"), theme.INK))
     if codes:
         fig.add_trace(go.Scattergeo(lon=lon, lat=lat, text=text, mode="text", hoverinfo="skip", showlegend=False,
                                     name="labels", customdata=codes,
-                                    textfont={"size": size, "color": theme.INK, "family": FONT_FAMILY,
-                                              "shadow": LABEL_SHADOW}))
+                                    textfont={"size": size, "color": colours, "family": FONT_FAMILY,
+                                              "weight": "bold"}))
     return codes
 
 
@@ -670,40 +669,94 @@ def matrix_figure(period: str, level: str, parent: str | None, lang: str, notes:
                                lang=lang, notes=notes)
 
 
+#: Rows of a "units behind" table on one slide (a longer list goes on to the next slide).
+BEHIND_TABLE_ROWS = 16
+
+
 def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: str,
-                        notes: list[str] | None = None) -> go.Figure:
+                        notes: list[str] | None = None, page: tuple[int, int] | None = None) -> go.Figure:
+    """The units behind of each indicator in one table: every row of `blocks` is listed, and a
+    block whose list was cut (``more``) ends with "+N"; `page` (i, n) when the list goes on
+    over several slides."""
     names, units, values, targets, gaps, statuses, fills, fonts = [], [], [], [], [], [], [], []
+
+    def plain(name_cell, unit_cell):
+        names.append(name_cell)
+        units.append(unit_cell)
+        for col in (values, targets, gaps, statuses):
+            col.append("")
+        fills.append("#ffffff")
+        fonts.append("#1f2328")
+
     for b in blocks:
+        kind = hierarchy.kind_word(b["level"], lang)
+        title = f"<b>{b['name']}</b>" + ("" if b.get("continued") else
+                                          f"<br>{t('wall_behind_of', lang, n=b['count_behind'], total=b['count'], kind=kind)}"
+                                          if b.get("applicable", True) and b["rows"] else "")
+        if b.get("continued"):
+            title = f"<b>{b['name']}</b> ({t('exp2_continued', lang)})"
         if not b["rows"]:
-            names.append(f"<b>{b['name']}</b>")
-            units.append(t("wall_none_behind", lang) if b.get("applicable", True)
-                         else t("wall_not_broken_down", lang, level=hierarchy.label(b["level"], lang).lower()))
-            for col in (values, targets, gaps, statuses):
-                col.append("")
-            fills.append("#ffffff")
-            fonts.append("#1f2328")
+            plain(title, t("wall_none_behind", lang) if b.get("applicable", True)
+                  else t("wall_not_broken_down", lang, level=hierarchy.label(b["level"], lang).lower()))
             continue
         for i, r in enumerate(b["rows"]):
-            names.append(f"<b>{b['name']}</b>" if i == 0 else "")
+            names.append(title if i == 0 else "")
             units.append(r["name"] + (f" <i>({r['stale_text']})</i>" if r["stale_text"] else ""))
             values.append(r["value_text"])
             targets.append(r["target_text"])
-            gaps.append(r["gap_text"])
+            gaps.append(r.get("gap_full") or r["gap_text"])
             statuses.append(f"<b>{r['status_text']}</b>")
             fills.append(STATUS_COLORS[r["status"]])
             fonts.append(STATUS_TEXT_COLORS.get(r["status"], "#ffffff"))
+        if b.get("more"):
+            plain("", f"<b>{more_text(b['more'], b['level'], lang)}</b>")
     n = len(names)
     white = ["#ffffff"] * n
     header = [t("col_indicator", lang), t("wall_col_unit", lang), t("col_value", lang), t("col_target", lang),
               t("exp2_short_by", lang), t("col_status", lang)]
     fig = _table_figure(header, [names, units, values, targets, gaps, statuses],
-                        [white, white, white, white, white, fills], [2.6, 2.8, 1.2, 1.2, 1.6, 1.8],
+                        [white, white, white, white, white, fills], [2.3, 2.3, 1.0, 0.9, 4.0, 1.8],
                         font_colors=["#1f2328", "#1f2328", "#1f2328", "#1f2328", "#1f2328", fonts],
                         row_height=max(36, min(60, 820 // max(n, 1))))
+    fig.data[0].cells.font.size = 19
     level = blocks[0]["level"] if blocks else hierarchy.middle_level()
-    return annotate_for_export(fig, title=t("wall_behind_title", lang),
+    title = t("wall_behind_title", lang) + (f" ({page[0]}/{page[1]})" if page and page[1] > 1 else "")
+    return annotate_for_export(fig, title=title,
                                subtitle=f"{_unit_name(unit)} · {hierarchy.label(level, lang)} · {period_text} · "
                                         f"{t('wall_behind_rule', lang)}", lang=lang, notes=notes)
+
+
+def behind_pages(blocks: list[dict], rows_per_page: int = BEHIND_TABLE_ROWS) -> list[list[dict]]:
+    """`blocks` (units_behind() of several indicators, every row) cut into slides of at most
+    `rows_per_page` rows; an indicator's list goes on to the next slide ("tiếp theo")."""
+    pages: list[list[dict]] = [[]]
+    used = 0
+    for b in blocks:
+        rows = b["rows"]
+        start = 0
+        while True:
+            room = rows_per_page - used
+            if room <= 0 or (not rows and room < 1):
+                pages.append([])
+                used, room = 0, rows_per_page
+            part = rows[start:start + room]
+            last = start + len(part) >= len(rows)
+            pages[-1].append({**b, "rows": part, "continued": start > 0, "more": b.get("more", 0) if last else 0})
+            used += max(len(part), 1) + (1 if last and b.get("more") else 0)
+            start += len(part)
+            if last:
+                break
+    return [p for p in pages if p]
+
+
+def fit_behind(blocks: list[dict], rows: int = BEHIND_TABLE_ROWS) -> list[dict]:
+    """For one image: each indicator keeps its share of `rows`, the rest said as "+N"."""
+    share = max(2, rows // max(len(blocks), 1) - 1)
+    out = []
+    for b in blocks:
+        keep = b["rows"][:share]
+        out.append({**b, "rows": keep, "more": b.get("more", 0) + len(b["rows"]) - len(keep)})
+    return out
 
 
 def completeness_figure(blocks: list[dict], unit: str, period_text: str, lang: str,
@@ -737,8 +790,11 @@ class Slide:
     figure: go.Figure
 
 
-def briefing_slides(period: str, unit: str | None, lang: str, today: date | None = None) -> list[Slide]:
-    """The monthly pack: overview, one map per headline indicator, the scorecard, units behind."""
+def briefing_plan(period: str, unit: str | None, lang: str, today: date | None = None) -> list[tuple]:
+    """The monthly pack as (key, filename, build) with `build()` making the figure, so the
+    briefing command can say how far it got slide by slide: the overview, one map per headline
+    indicator (the units behind named on it and listed beside it), the scorecard, then every
+    unit behind target (over as many slides as it takes)."""
     lang = lang_or_default(lang)
     root = figures.root_code()
     unit = unit or root
@@ -746,24 +802,35 @@ def briefing_slides(period: str, unit: str | None, lang: str, today: date | None
     period_text = period_label(parse_period(label), lang)
     heads = figures.headline_codes()
     newest = figures.latest_month()
-    slides = [Slide("overview", export_filename("overview", unit, label),
-                    overview_figure([card(c, label, unit, lang, today, newest) for c in heads], unit, period_text, lang))]
-    for code in heads:
+    plan = [("overview", export_filename("overview", unit, label),
+             lambda: overview_figure([card(c, label, unit, lang, today, newest) for c in heads], unit, period_text,
+                                     lang))]
+
+    def map_builder(code):
         if has_map(code, unit):
-            figure = map_slide_figure(code, label, unit, lang)
-        elif unit != root and not has_map(code, root) and figures.entity(root)["level"] in \
+            return lambda: map_slide_figure(code, label, unit, lang)
+        if unit != root and not has_map(code, root) and figures.entity(root)["level"] in \
                 figures.indicator(code)["reported_by"]:
             # the province alone reports it: the pack of a zone shows the province's trend, said so
-            figure = indicator_chart(code, root, label, lang, notes=[t("exp2_province_only", lang)])
-        else:
-            figure = indicator_chart(code, unit, label, lang)
-        slides.append(Slide(f"map-{code}", export_filename(code, unit, label), figure))
-    slides.append(Slide("scorecard", export_filename("scorecard", unit, label),
-                        scorecard_figure(scorecard(label, unit, lang, today), unit, period_text, lang)))
-    slides.append(Slide("units_behind", export_filename("units-behind", unit, label),
-                        units_behind_figure([units_behind(c, label, unit, lang, 4) for c in heads], unit,
-                                            period_text, lang)))
-    return slides
+            return lambda: indicator_chart(code, root, label, lang, notes=[t("exp2_province_only", lang)])
+        return lambda: indicator_chart(code, unit, label, lang)
+
+    for code in heads:
+        plan.append((f"map-{code}", export_filename(code, unit, label), map_builder(code)))
+    plan.append(("scorecard", export_filename("scorecard", unit, label),
+                 lambda: scorecard_figure(scorecard(label, unit, lang, today), unit, period_text, lang)))
+    pages = behind_pages([units_behind(c, label, unit, lang) for c in heads])
+    for i, blocks in enumerate(pages, start=1):
+        suffix = "" if i == 1 else f"-{i}"
+        plan.append((f"units_behind{suffix}", export_filename(f"units-behind{suffix}", unit, label),
+                     lambda blocks=blocks, i=i: units_behind_figure(blocks, unit, period_text, lang,
+                                                                    page=(i, len(pages)))))
+    return plan
+
+
+def briefing_slides(period: str, unit: str | None, lang: str, today: date | None = None) -> list[Slide]:
+    """The monthly pack, every figure built (see briefing_plan)."""
+    return [Slide(key, filename, build()) for key, filename, build in briefing_plan(period, unit, lang, today)]
 
 
 def slide_for_export(slide: str, req: Request) -> tuple[go.Figure, str]:
@@ -793,8 +860,8 @@ def slide_for_export(slide: str, req: Request) -> tuple[go.Figure, str]:
             export_filename("scorecard", unit, label)
     if slide == "units_behind":
         codes = [req.indicator] if req.indicator else heads
-        return units_behind_figure([units_behind(c, label, unit, lang, 4) for c in codes], unit, period_text, lang,
-                                   notes), export_filename("units-behind", unit, label)
+        return units_behind_figure(fit_behind([units_behind(c, label, unit, lang) for c in codes]), unit,
+                                   period_text, lang, notes), export_filename("units-behind", unit, label)
     if slide == "completeness":
         return completeness_figure([completeness(c, label, unit, lang) for c in heads], unit, period_text, lang,
                                    notes), export_filename("completeness", unit, label)
