@@ -162,6 +162,7 @@ def test_a4_pack_has_a4_pages_with_real_text_and_says_how_far_it_got(demo_db, tm
                                                      range(1, len(reader.pages) + 1)]
 
 
+@SQLITE_ONLY
 def test_briefing_for_one_zone(demo_db, tmp_path):
     need_chromium()
     from pypdf import PdfReader
