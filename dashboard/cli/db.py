@@ -51,8 +51,14 @@ def db_current(ctx) -> None:
 @click.pass_obj
 def load_demo(ctx, user: str | None) -> None:
     """(Nạp lại) tỉnh minh họa Hải Phòng / (re)load the illustrative Hải Phòng province, idempotently."""
+    from ..bootstrap import DEMO_STEPS
+    from .progress_bar import Steps
+
     engine = ctx.engine
+    steps = Steps(len(DEMO_STEPS) + 1)
+    steps("Lược đồ cơ sở dữ liệu / database schema")
     upgrade(engine)
-    counts = load_demo_province(engine, user=user)
+    counts = load_demo_province(engine, user=user, progress=steps)
+    steps.done()
     click.echo("Đã nạp dữ liệu minh họa / demo loaded: "
                + ", ".join(f"{k} {v}" for k, v in counts.items()))
