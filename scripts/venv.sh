@@ -4,6 +4,7 @@
 # venv's pip separately, in python3-venv) it installs python3-venv as root, or falls back to
 # `venv --without-pip` + ensurepip, or to the system's pip; failing all, it says what to install.
 # The venv sees the system's site-packages, so whatever is already installed is not fetched again.
+# VENV (default .venv) names the folder, PYTHON the interpreter; VENV_NO_APT=1 never calls apt-get.
 
 step() { printf '==> %s\n' "$*"; }
 
@@ -33,7 +34,7 @@ make_venv() {  # $1 python, $2 venv folder
     return 0
   fi
   rm -rf "$dir"
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && [ -z "${VENV_NO_APT:-}" ] && command -v apt-get >/dev/null 2>&1; then
     local ver; ver="$("$py" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')"
     step "Cài python3-venv / installing python3-venv (apt-get)"
     apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
