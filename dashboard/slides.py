@@ -401,12 +401,15 @@ def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[s
     if not is_map:
         fig = restyle_map(base)
     else:
-        map_level = level or hierarchy.map_child(figures.entity(unit)["level"])
-        behind = units_behind(code, period, unit, lang, level=map_level)
         plot_h = 1080 - 150 - max(100, 100 + 28 * len(notes))
         fig = restyle_map(base, size=20, x=(0.0, 0.57), legend_rows=2, plot_height=plot_h)
-        label_units(fig, behind["rows"], map_level, lang, size=17)
-        _behind_table(fig, behind, base, lang)
+        try:
+            map_level = level or hierarchy.map_child(figures.entity(unit)["level"])
+            behind = units_behind(code, period, unit, lang, level=map_level)
+            label_units(fig, behind["rows"], map_level, lang, size=17)
+            _behind_table(fig, behind, base, lang)
+        except Exception:  # noqa: BLE001 - a slide must still be drawn (the map alone)
+            log.warning("map slide: units behind not added", exc_info=True)
     fig.update_layout(width=1920, height=1080, font={"family": FONT_FAMILY, "size": 20})
     head = figures.headline(code, period, unit)
     row = head.row
@@ -416,8 +419,10 @@ def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[s
     target_text = (t("target_by", lang, value=fmt.target_value(target, ind, lang),
                      deadline=fmt.month(row.get("deadline")))
                    if target is not None else t("no_target_set", lang))
+    # the unit's own value: "Toàn tỉnh/TP" only when the unit is the province
+    whose = t("wall_overall", lang) if unit == figures.root_code() else _unit_name(unit)
     subtitle = f"{_unit_name(unit)} · {period_label(parse_period(period), lang)} · " \
-               f"{t('wall_overall', lang)}: <b>{value}</b> · {target_text}"
+               f"{whose}: <b>{value}</b> · {target_text}"
     return annotate_for_export(fig, title=figures.name_of_indicator(code, lang), subtitle=subtitle,
                                source=str(row.get("target_source") or "") or None, lang=lang, notes=notes)
 
