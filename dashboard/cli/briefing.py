@@ -48,7 +48,7 @@ def merge_pdfs(pages: list[bytes], out: Path, paper: str = "16:9", title: str = 
         sheet.merge_transformed_page(page, Transformation().scale(scale, scale).translate(dx, dy))
         writer.add_page(sheet)
     if size is not None and hasattr(writer, "compress_identical_objects"):  # pypdf ≥ 4.3: fonts shared again
-        writer.compress_identical_objects(remove_identicals=True, remove_orphans=True)
+        writer.compress_identical_objects()
     writer.add_metadata({"/Title": title, "/Author": "Dashboard chỉ đạo điều hành", "/Creator": "sokyte-dashboard"})
     with open(out, "wb") as fh:
         writer.write(fh)
