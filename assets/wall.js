@@ -38,6 +38,29 @@
     if (el) { el.textContent = value; s[key] = value; }
   }
 
+  function fit(block) {
+    var items = block.querySelectorAll(".wall-unit");
+    var more = block.querySelector(".wall-more");
+    if (!more) { return; }
+    var base = parseInt(more.getAttribute("data-base") || "0", 10) || 0;
+    var template = more.getAttribute("data-template") || "+{n}";
+    var i;
+    for (i = 0; i < items.length; i++) { items[i].hidden = false; }
+    function say(n) {
+      more.hidden = n <= 0;
+      more.textContent = n > 0 ? template.replace("{n}", String(n)) : "";
+      more.setAttribute("data-more", String(n));
+    }
+    say(base);
+    var shown = items.length;
+    while (shown > 1 && block.scrollHeight > block.clientHeight + 1) {
+      shown -= 1;
+      items[shown].hidden = true;
+      say(base + items.length - shown);
+    }
+    block.setAttribute("data-shown", String(shown));
+  }
+
   function tick() {
     var root = document.getElementById("wall-root");
     if (!root) { s.root = null; return; }
@@ -77,6 +100,13 @@
         root.setAttribute("data-rotations", String((parseInt(root.getAttribute("data-rotations") || "0", 10) || 0) + 1));
       }
       setText("wall-progress", (s.active + 1) + " / " + n, "progress");
+    }
+
+    // Lists of units behind: hide the rows that do not fit this screen, and say "+N" for them.
+    var sizeKey = window.innerWidth + "x" + window.innerHeight + (document.fonts ? document.fonts.status : "");
+    var blocks = document.querySelectorAll(".wall-fit");
+    for (var b = 0; b < blocks.length; b++) {
+      if (blocks[b].getAttribute("data-fitted") !== sizeKey) { fit(blocks[b]); blocks[b].setAttribute("data-fitted", sizeKey); }
     }
 
     // Connection status.

@@ -83,15 +83,24 @@ def _prepare(engine: Engine, load_demo: bool) -> bool:
     return False
 
 
-def load_demo_province(engine: Engine, user: str | None = None) -> dict[str, int]:
+#: The steps load_demo_province reports to its `progress` callback, in order.
+DEMO_STEPS = ("Tạo dữ liệu minh họa / generating the demo", "Chỉ tiêu, đơn vị, cơ sở / indicators, units, facilities",
+              "Ranh giới bản đồ / map boundaries", "Mục tiêu / targets", "Số liệu / values",
+              "Tính số liệu tổng hợp và ghi / computing the figures and committing")
+
+
+def load_demo_province(engine: Engine, user: str | None = None, progress=None) -> dict[str, int]:
     """(Re)load the illustrative Hải Phòng province in one transaction. Idempotent: the
     generator is deterministic and every row is keyed, so a second run replaces each row
-    with itself."""
+    with itself. `progress(label)` is called as each of :data:`DEMO_STEPS` starts."""
     from .demo import build_demo  # the generator pulls in geopandas: only when needed
 
+    say = progress or (lambda label: None)
+    say(DEMO_STEPS[0])
     demo = build_demo()
     counts: dict[str, int] = {}
     with store.write_transaction(engine) as conn:
+        say(DEMO_STEPS[1])
         store.load_builtin_indicators(conn)
         counts["units"] = sum(store.upsert_units(conn, demo.units))
         counts["facilities"] = sum(store.upsert_facilities(conn, demo.facilities))
@@ -100,14 +109,18 @@ def load_demo_province(engine: Engine, user: str | None = None) -> dict[str, int
         # the same functions as `dashboard geodata import` / `build-zones`.
         from .boundaries import load_demo_boundaries
 
+        say(DEMO_STEPS[2])
         counts["boundaries"] = sum(r.stored for r in load_demo_boundaries(conn).values())
+        say(DEMO_STEPS[3])
         counts["targets"] = sum(store.upsert_targets(conn, demo.targets))
+        say(DEMO_STEPS[4])
         load_id = store.record_load(conn, kind="values", source_file=DEMO_SOURCE,
                                     checksum=store.frame_checksum(demo.values), user=user, is_demo=True)
         added, replaced = store.upsert_values(conn, demo.values, load_id)
         store.finish_load(conn, load_id, added, replaced)
         counts["values"] = added + replaced
         set_meta(conn, "demo_seed", "hai-phong-2025")
+        say(DEMO_STEPS[5])  # the stored aggregates are refreshed as the transaction ends
     log.info("demo province loaded: %s", counts)
     return counts
 

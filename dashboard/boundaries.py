@@ -432,16 +432,25 @@ def store_boundaries(conn: Connection, frame: gpd.GeoDataFrame, level: str, sour
     return resimplify(conn, level, source, known=dict(zip((r["code"] for r in rows), clean)))
 
 
+#: The steps import_file reports to its `progress` callback, in order.
+IMPORT_STEPS = ("Đọc tệp / reading {file}", "Khớp {n} đối tượng với mã đơn vị / matching {n} features to unit codes",
+                "Sửa, đơn giản hóa và ghi {n} ranh giới / repairing, simplifying and storing {n} boundaries")
+
+
 def import_file(conn: Connection, path: str | Path, level: str, *, code_field: str | None = None,
                 name_field: str | None = None, layer: str | None = None,
-                source: str | None = None, prepare: bool = True) -> ImportReport:
+                source: str | None = None, prepare: bool = True, progress=None) -> ImportReport:
     """Read, match, repair and store one boundary file inside the caller's transaction, then
-    (unless `prepare` is False: the caller prepares after several imports) the map layers."""
+    (unless `prepare` is False: the caller prepares after several imports) the map layers.
+    `progress(label)` is called as each of :data:`IMPORT_STEPS` starts."""
+    say = progress or (lambda label: None)
     started = time.perf_counter()
     path = Path(path)
     if level not in LEVELS:
         raise GeodataError(f"Cấp không hợp lệ {level!r} (province, district, commune) / invalid level {level!r}")
+    say(IMPORT_STEPS[0].format(file=path.name))
     gdf, crs = read_boundary_file(path, layer)
+    say(IMPORT_STEPS[1].format(n=len(gdf)))
     units = _units(conn)
     if (units["level"] == level).sum() == 0:
         raise GeodataError(f"{path.name}: chưa có đơn vị cấp {level} nào trong cơ sở dữ liệu; nạp danh mục đơn vị "
@@ -455,6 +464,7 @@ def import_file(conn: Connection, path: str | Path, level: str, *, code_field: s
         raise GeodataError(
             f"{path.name}: không đối tượng nào khớp mã đơn vị cấp {level} (cột mã {report.code_field!r}) / "
             f"no feature matches a {level} unit code (code field {report.code_field!r}); e.g. {sample}")
+    say(IMPORT_STEPS[2].format(n=len(matched)))
     report.sizes = store_boundaries(conn, matched, level, report.source)
     report.stored = len(matched)
     if prepare:

@@ -133,11 +133,17 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
     )
 
 
-def units_behind(code: str, period: str | None, unit: str, lang: str, n: int = 5) -> dict:
-    """The units one level below `unit` furthest behind target: worst status first, then the
-    largest gap. Only off-track and at-risk units are listed."""
+def units_behind(code: str, period: str | None, unit: str, lang: str, n: int | None = None,
+                 level: str | None = None) -> dict:
+    """The units one level below `unit` (or of `level`) furthest behind target: worst status
+    first, then the largest gap. Only overdue, off-track and at-risk units are listed: all of
+    them (n=None) or the first `n`, and ``more`` says how many were left off, so a list never
+    hides a unit without saying "+N". Gaps in real units (people, facilities…) as the pages
+    word them (dashboard.wording), and in points."""
+    from .maps import gap_text as full_gap_text
+
     label = period or figures.latest_month(code) or figures.latest_month()
-    level = child_level(unit)
+    level = level or child_level(unit)
     frame = figures.figures(code, label, level, unit)
     total = len(frame)
     behind = frame[frame["status"].isin(BEHIND_STATUSES)].copy()
@@ -145,20 +151,40 @@ def units_behind(code: str, period: str | None, unit: str, lang: str, n: int = 5
     behind = behind.sort_values(["_rank", "gap_points", "name"], ascending=[True, False, True])
     ind = figures.indicator(code)
     rows = []
-    for r in behind.head(n).itertuples(index=False):
+    for r in (behind if n is None else behind.head(max(int(n), 0))).itertuples(index=False):
+        d = r._asdict()
         rows.append({
             "code": r.code, "name": r.name, "status": r.status, "status_text": status_word(r.status, lang),
             "value": as_number(r.value), "value_text": fmt.value(r.value, ind, lang, target=r.target),
             "target_text": fmt.target_value(r.target, ind, lang),
-            "gap_text": gap_points_text({"gap_points": r.gap_points}, ind, lang),
-            "gap_sentence": gap_sentence(r._asdict(), ind, lang),
+            "gap_points": as_number(r.gap_points),
+            "gap_text": gap_sentence(d, ind, lang),
+            "gap_points_text": gap_points_text(d, ind, lang),
+            "gap_full": full_gap_text(d, ind, lang),
+            "gap_sentence": gap_sentence(d, ind, lang),
             "last_month": r.last_month if isinstance(r.last_month, str) else None,
             "stale_text": (t("wall_unit_old", lang, month=fmt.month(r.last_month))
                            if isinstance(r.last_month, str) and r.last_month < parse_period(label).end else ""),
         })
     return {"code": code, "name": figures.name_of_indicator(code, lang, short=True), "period": label,
             "level": level, "rows": rows, "count_behind": int(len(behind)), "count": int(total),
-            "applicable": bool((frame["expected"] > 0).any())}
+            "more": int(len(behind)) - len(rows), "applicable": bool((frame["expected"] > 0).any())}
+
+
+def more_text(more: int, level: str, lang: str) -> str:
+    """'+1 khu vực khác' for the units behind left off a list ('' when none was)."""
+    return t("wall_more_behind", lang, n=more, kind=hierarchy.kind_word(level, lang)) if more > 0 else ""
+
+
+def off_track_codes(codes, unit: str, period: str | None = None, newest: str | None = None) -> list[str]:
+    """Of `codes`, the indicators of `unit` that are overdue, off track or at risk (worst first)."""
+    out = []
+    for code in codes:
+        label = period or figures.latest_month(code) or newest or figures.latest_month()
+        status = figures.headline(code, label, unit).row.get("status")
+        if status in BEHIND_STATUSES:
+            out.append((status_sort_key(status), code))
+    return [c for _, c in sorted(out, key=lambda x: x[0])]
 
 
 def completeness(code: str, period: str | None, unit: str, lang: str, n: int = 4) -> dict:
@@ -299,21 +325,91 @@ def map_figure(code: str, period: str, unit: str, lang: str, level: str | None =
         return units_chart(code, period, level, parent or unit, lang, framed=False)
 
 
-def restyle_map(fig: go.Figure, size: int = 24, ink: str = "#1f2328", legend_bg: str = "rgba(255,255,255,0.85)") -> go.Figure:
-    """Large-screen legibility for dashboard.maps' figure (made for a page): legend on the right
-    in big type, its notes inside the plot area, room around the map."""
-    fig.update_layout(legend={"orientation": "v", "x": 1, "xanchor": "right", "y": 0.5, "yanchor": "middle",
+def restyle_map(fig: go.Figure, size: int = 24, ink: str = "#1f2328", legend_bg: str = "rgba(255,255,255,0.85)",
+                x: tuple[float, float] = (0.0, 1.0), legend_rows: int = 1, plot_height: int = 800) -> go.Figure:
+    """Large-screen legibility for dashboard.maps' figure (made for a page): the legend in big
+    type in a band above the map and the notes in a band below it, both outside the map's
+    domain (`x`), so neither ever covers land."""
+    notes = [a for a in (fig.layout.annotations or ()) if a.yref == "paper" and (a.y or 0) <= 0]
+    note_px = (size + 8) * len(notes)
+    legend_px = (size + 18) * legend_rows + 10
+    bottom = min(0.3, note_px / plot_height)
+    top = max(0.5, 1 - legend_px / plot_height)
+    fig.update_layout(geo={"domain": {"x": list(x), "y": [bottom, top]}},
+                      legend={"orientation": "h", "x": x[0], "xanchor": "left", "y": 1, "yanchor": "top",
                               "font": {"size": size, "color": ink}, "bgcolor": legend_bg},
                       margin={"l": 60, "r": 60})
-    for ann in fig.layout.annotations or ():
-        if ann.yref == "paper" and (ann.y or 0) <= 0:
-            ann.update(y=0, yanchor="bottom", font={"size": max(size - 4, 16), "color": ink})
+    for i, ann in enumerate(notes):
+        ann.update(x=x[0], xanchor="left", y=0, yshift=(size + 8) * (len(notes) - 1 - i), yanchor="bottom",
+                   font={"size": max(size - 4, 16), "color": ink})
     return fig
+
+
+def short_name(name: str, level: str, lang: str) -> str:
+    """'Thanh Miện' for 'Khu vực Thanh Miện' on a map whose legend already says the level."""
+    prefix = hierarchy.label(level, lang) + " "
+    return name[len(prefix):] if name.startswith(prefix) and len(name) > len(prefix) else name
+
+
+def label_units(fig: go.Figure, rows: list[dict], level: str, lang: str, size: int = 18) -> list[str]:
+    """Write the names of `rows` (units behind) on the map at a point inside each unit, in the
+    text colour of the unit's own status fill (theme.STATUS_TEXT_COLORS: readable on it; no
+    halo, which a PDF would keep as extra copies of the text). Returns the codes labelled (those drawn in
+    the frame; the others are in the table or the note)."""
+    from shapely.geometry import shape
+
+    features = {}
+    for trace in fig.data:
+        if trace.type == "choropleth" and trace.geojson:
+            for feat in trace.geojson.get("features", []):
+                features[str(feat.get("id"))] = feat
+    outside = set((fig.layout.meta or {}).get("outside", []) if isinstance(fig.layout.meta, dict) else [])
+    lon, lat, text, codes, colours = [], [], [], [], []
+    for r in rows:
+        feat = features.get(str(r["code"]))
+        if feat is None or r["code"] in outside:
+            continue
+        try:
+            point = shape(feat["geometry"]).representative_point()
+        except Exception:  # noqa: BLE001 - a broken shape: no label rather than no slide
+            continue
+        lon.append(point.x)
+        lat.append(point.y)
+        text.append(short_name(r["name"], level, lang))
+        codes.append(r["code"])
+        colours.append(STATUS_TEXT_COLORS.get(r.get("status"), theme.INK))
+    if codes:
+        fig.add_trace(go.Scattergeo(lon=lon, lat=lat, text=text, mode="text", hoverinfo="skip", showlegend=False,
+                                    name="labels", customdata=codes,
+                                    textfont={"size": size, "color": colours, "family": FONT_FAMILY,
+                                              "weight": "bold"}))
+    return codes
+
+
+#: Units behind listed in the table beside a briefing map before "+N".
+MAP_TABLE_ROWS = 14
 
 
 def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[str] | None = None,
                      level: str | None = None) -> go.Figure:
-    fig = restyle_map(go.Figure(map_figure(code, period, unit, lang, level)))
+    """A map slide of the briefing and of /export/map.png: the map on the left with the units
+    behind named on it, and beside it the table of those units (every one, or "+N"), which also
+    lists the units drawn outside the map's frame (the map's note says "xem bảng")."""
+    base = go.Figure(map_figure(code, period, unit, lang, level))
+    is_map = any(tr.type == "choropleth" for tr in base.data)
+    notes = list(notes or [])
+    if not is_map:
+        fig = restyle_map(base)
+    else:
+        plot_h = 1080 - 150 - max(100, 100 + 28 * len(notes))
+        fig = restyle_map(base, size=20, x=(0.0, 0.57), legend_rows=2, plot_height=plot_h)
+        try:
+            map_level = level or hierarchy.map_child(figures.entity(unit)["level"])
+            behind = units_behind(code, period, unit, lang, level=map_level)
+            label_units(fig, behind["rows"], map_level, lang, size=17)
+            _behind_table(fig, behind, base, lang)
+        except Exception:  # noqa: BLE001 - a slide must still be drawn (the map alone)
+            log.warning("map slide: units behind not added", exc_info=True)
     fig.update_layout(width=1920, height=1080, font={"family": FONT_FAMILY, "size": 20})
     head = figures.headline(code, period, unit)
     row = head.row
@@ -323,10 +419,77 @@ def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[s
     target_text = (t("target_by", lang, value=fmt.target_value(target, ind, lang),
                      deadline=fmt.month(row.get("deadline")))
                    if target is not None else t("no_target_set", lang))
+    # the unit's own value: "Toàn tỉnh/TP" only when the unit is the province
+    whose = t("wall_overall", lang) if unit == figures.root_code() else _unit_name(unit)
     subtitle = f"{_unit_name(unit)} · {period_label(parse_period(period), lang)} · " \
-               f"{t('wall_overall', lang)}: <b>{value}</b> · {target_text}"
+               f"{whose}: <b>{value}</b> · {target_text}"
     return annotate_for_export(fig, title=figures.name_of_indicator(code, lang), subtitle=subtitle,
                                source=str(row.get("target_source") or "") or None, lang=lang, notes=notes)
+
+
+def _blank_row(cols: list[list], fills: list, fonts: list) -> None:
+    for col in cols:
+        col.append("")
+    fills.append("#ffffff")
+    fonts.append("#1f2328")
+
+
+def _behind_table(fig: go.Figure, behind: dict, base: go.Figure, lang: str) -> None:
+    """The table beside a map: the units behind (worst first; "+N" past MAP_TABLE_ROWS), then
+    any unit drawn outside the map's frame with its value and status."""
+    from .wording import row_status
+
+    rows = behind["rows"]
+    shown = rows[:MAP_TABLE_ROWS]
+    more = behind["count_behind"] - len(shown)
+    meta = base.layout.meta if isinstance(base.layout.meta, dict) else {}
+    outside = [c for c in meta.get("outside", []) if c not in {r["code"] for r in shown}]
+    names, values, gaps, statuses, fills, fonts = [], [], [], [], [], []
+    for r in shown:
+        names.append(r["name"] + (f" <i>({r['stale_text']})</i>" if r["stale_text"] else ""))
+        values.append(r["value_text"])
+        gaps.append(r["gap_text"])
+        statuses.append(f"<b>{r['status_text']}</b>")
+        fills.append(STATUS_COLORS[r["status"]])
+        fonts.append(STATUS_TEXT_COLORS.get(r["status"], "#ffffff"))
+    if more:
+        names.append(f"<b>{more_text(more, behind['level'], lang)}</b>")
+        _blank_row([values, gaps, statuses], fills, fonts)
+    if not shown:
+        names.append(t("wall_none_behind", lang) if behind["applicable"] else
+                     t("wall_not_broken_down", lang, level=hierarchy.label(behind["level"], lang).lower()))
+        _blank_row([values, gaps, statuses], fills, fonts)
+    if outside:
+        ind = figures.indicator(behind["code"])
+        frame = figures.figures(behind["code"], behind["period"], behind["level"], None).set_index("code")
+        for c in outside:
+            if c not in frame.index:
+                continue
+            r = frame.loc[c].to_dict()
+            status = row_status(r)
+            names.append(f"{r['name']} <i>({t('wall_behind_outside', lang)})</i>")
+            values.append(fmt.value(r.get("value"), ind, lang, target=r.get("target"))
+                          if as_number(r.get("value")) is not None else status_word("no_data", lang))
+            gaps.append(gap_sentence(r, ind, lang) if status not in ("not_applicable", "no_data") else "—")
+            statuses.append(f"<b>{status_word(status, lang)}</b>")
+            fills.append(STATUS_COLORS.get(status, "#ffffff"))
+            fonts.append(STATUS_TEXT_COLORS.get(status, "#ffffff"))
+    n = len(names)
+    zebra = ["#ffffff" if i % 2 == 0 else "#f6f8fa" for i in range(n)]
+    kind = hierarchy.kind_word(behind["level"], lang)
+    fig.add_trace(go.Table(
+        name="units-behind", domain={"x": [0.6, 1.0], "y": [0.0, 0.94]}, columnwidth=[2.2, 1.0, 3.3, 1.8],
+        header={"values": [f"<b>{t('wall_col_unit', lang)}</b>", f"<b>{t('col_value', lang)}</b>",
+                           f"<b>{t('exp2_short_by', lang)}</b>", f"<b>{t('col_status', lang)}</b>"],
+                "fill_color": "#0b5394", "align": "left", "height": 40,
+                "font": {"color": "#ffffff", "size": 17, "family": FONT_FAMILY}},
+        cells={"values": [names, values, gaps, statuses], "align": "left", "height": 34,
+               "fill_color": [zebra, zebra, zebra, fills],
+               "font": {"size": 16, "family": FONT_FAMILY, "color": ["#1f2328", "#1f2328", "#1f2328", fonts]}},
+    ))
+    fig.add_annotation(text=t("wall_behind_table", lang, n=behind["count_behind"], total=behind["count"], kind=kind),
+                       xref="paper", yref="paper", x=0.6, y=1.0, xanchor="left", yanchor="top", showarrow=False,
+                       font={"size": 20})
 
 
 def units_chart(code: str, period: str, level: str, parent: str | None, lang: str, framed: bool = True,
@@ -511,40 +674,94 @@ def matrix_figure(period: str, level: str, parent: str | None, lang: str, notes:
                                lang=lang, notes=notes)
 
 
+#: Rows of a "units behind" table on one slide (a longer list goes on to the next slide).
+BEHIND_TABLE_ROWS = 16
+
+
 def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: str,
-                        notes: list[str] | None = None) -> go.Figure:
+                        notes: list[str] | None = None, page: tuple[int, int] | None = None) -> go.Figure:
+    """The units behind of each indicator in one table: every row of `blocks` is listed, and a
+    block whose list was cut (``more``) ends with "+N"; `page` (i, n) when the list goes on
+    over several slides."""
     names, units, values, targets, gaps, statuses, fills, fonts = [], [], [], [], [], [], [], []
+
+    def plain(name_cell, unit_cell):
+        names.append(name_cell)
+        units.append(unit_cell)
+        for col in (values, targets, gaps, statuses):
+            col.append("")
+        fills.append("#ffffff")
+        fonts.append("#1f2328")
+
     for b in blocks:
+        kind = hierarchy.kind_word(b["level"], lang)
+        title = f"<b>{b['name']}</b>" + ("" if b.get("continued") else
+                                          f"<br>{t('wall_behind_of', lang, n=b['count_behind'], total=b['count'], kind=kind)}"
+                                          if b.get("applicable", True) and b["rows"] else "")
+        if b.get("continued"):
+            title = f"<b>{b['name']}</b> ({t('exp2_continued', lang)})"
         if not b["rows"]:
-            names.append(f"<b>{b['name']}</b>")
-            units.append(t("wall_none_behind", lang) if b.get("applicable", True)
-                         else t("wall_not_broken_down", lang, level=hierarchy.label(b["level"], lang).lower()))
-            for col in (values, targets, gaps, statuses):
-                col.append("")
-            fills.append("#ffffff")
-            fonts.append("#1f2328")
+            plain(title, t("wall_none_behind", lang) if b.get("applicable", True)
+                  else t("wall_not_broken_down", lang, level=hierarchy.label(b["level"], lang).lower()))
             continue
         for i, r in enumerate(b["rows"]):
-            names.append(f"<b>{b['name']}</b>" if i == 0 else "")
+            names.append(title if i == 0 else "")
             units.append(r["name"] + (f" <i>({r['stale_text']})</i>" if r["stale_text"] else ""))
             values.append(r["value_text"])
             targets.append(r["target_text"])
-            gaps.append(r["gap_text"])
+            gaps.append(r.get("gap_full") or r["gap_text"])
             statuses.append(f"<b>{r['status_text']}</b>")
             fills.append(STATUS_COLORS[r["status"]])
             fonts.append(STATUS_TEXT_COLORS.get(r["status"], "#ffffff"))
+        if b.get("more"):
+            plain("", f"<b>{more_text(b['more'], b['level'], lang)}</b>")
     n = len(names)
     white = ["#ffffff"] * n
     header = [t("col_indicator", lang), t("wall_col_unit", lang), t("col_value", lang), t("col_target", lang),
               t("exp2_short_by", lang), t("col_status", lang)]
     fig = _table_figure(header, [names, units, values, targets, gaps, statuses],
-                        [white, white, white, white, white, fills], [2.6, 2.8, 1.2, 1.2, 1.6, 1.8],
+                        [white, white, white, white, white, fills], [2.3, 2.3, 1.0, 0.9, 4.0, 1.8],
                         font_colors=["#1f2328", "#1f2328", "#1f2328", "#1f2328", "#1f2328", fonts],
                         row_height=max(36, min(60, 820 // max(n, 1))))
+    fig.data[0].cells.font.size = 19
     level = blocks[0]["level"] if blocks else hierarchy.middle_level()
-    return annotate_for_export(fig, title=t("wall_behind_title", lang),
+    title = t("wall_behind_title", lang) + (f" ({page[0]}/{page[1]})" if page and page[1] > 1 else "")
+    return annotate_for_export(fig, title=title,
                                subtitle=f"{_unit_name(unit)} · {hierarchy.label(level, lang)} · {period_text} · "
                                         f"{t('wall_behind_rule', lang)}", lang=lang, notes=notes)
+
+
+def behind_pages(blocks: list[dict], rows_per_page: int = BEHIND_TABLE_ROWS) -> list[list[dict]]:
+    """`blocks` (units_behind() of several indicators, every row) cut into slides of at most
+    `rows_per_page` rows; an indicator's list goes on to the next slide ("tiếp theo")."""
+    pages: list[list[dict]] = [[]]
+    used = 0
+    for b in blocks:
+        rows = b["rows"]
+        start = 0
+        while True:
+            room = rows_per_page - used
+            if room <= 0 or (not rows and room < 1):
+                pages.append([])
+                used, room = 0, rows_per_page
+            part = rows[start:start + room]
+            last = start + len(part) >= len(rows)
+            pages[-1].append({**b, "rows": part, "continued": start > 0, "more": b.get("more", 0) if last else 0})
+            used += max(len(part), 1) + (1 if last and b.get("more") else 0)
+            start += len(part)
+            if last:
+                break
+    return [p for p in pages if p]
+
+
+def fit_behind(blocks: list[dict], rows: int = BEHIND_TABLE_ROWS) -> list[dict]:
+    """For one image: each indicator keeps its share of `rows`, the rest said as "+N"."""
+    share = max(2, rows // max(len(blocks), 1) - 1)
+    out = []
+    for b in blocks:
+        keep = b["rows"][:share]
+        out.append({**b, "rows": keep, "more": b.get("more", 0) + len(b["rows"]) - len(keep)})
+    return out
 
 
 def completeness_figure(blocks: list[dict], unit: str, period_text: str, lang: str,
@@ -578,8 +795,11 @@ class Slide:
     figure: go.Figure
 
 
-def briefing_slides(period: str, unit: str | None, lang: str, today: date | None = None) -> list[Slide]:
-    """The monthly pack: overview, one map per headline indicator, the scorecard, units behind."""
+def briefing_plan(period: str, unit: str | None, lang: str, today: date | None = None) -> list[tuple]:
+    """The monthly pack as (key, filename, build) with `build()` making the figure, so the
+    briefing command can say how far it got slide by slide: the overview, one map per headline
+    indicator (the units behind named on it and listed beside it), the scorecard, then every
+    unit behind target (over as many slides as it takes)."""
     lang = lang_or_default(lang)
     root = figures.root_code()
     unit = unit or root
@@ -587,24 +807,35 @@ def briefing_slides(period: str, unit: str | None, lang: str, today: date | None
     period_text = period_label(parse_period(label), lang)
     heads = figures.headline_codes()
     newest = figures.latest_month()
-    slides = [Slide("overview", export_filename("overview", unit, label),
-                    overview_figure([card(c, label, unit, lang, today, newest) for c in heads], unit, period_text, lang))]
-    for code in heads:
+    plan = [("overview", export_filename("overview", unit, label),
+             lambda: overview_figure([card(c, label, unit, lang, today, newest) for c in heads], unit, period_text,
+                                     lang))]
+
+    def map_builder(code):
         if has_map(code, unit):
-            figure = map_slide_figure(code, label, unit, lang)
-        elif unit != root and not has_map(code, root) and figures.entity(root)["level"] in \
+            return lambda: map_slide_figure(code, label, unit, lang)
+        if unit != root and not has_map(code, root) and figures.entity(root)["level"] in \
                 figures.indicator(code)["reported_by"]:
             # the province alone reports it: the pack of a zone shows the province's trend, said so
-            figure = indicator_chart(code, root, label, lang, notes=[t("exp2_province_only", lang)])
-        else:
-            figure = indicator_chart(code, unit, label, lang)
-        slides.append(Slide(f"map-{code}", export_filename(code, unit, label), figure))
-    slides.append(Slide("scorecard", export_filename("scorecard", unit, label),
-                        scorecard_figure(scorecard(label, unit, lang, today), unit, period_text, lang)))
-    slides.append(Slide("units_behind", export_filename("units-behind", unit, label),
-                        units_behind_figure([units_behind(c, label, unit, lang, 4) for c in heads], unit,
-                                            period_text, lang)))
-    return slides
+            return lambda: indicator_chart(code, root, label, lang, notes=[t("exp2_province_only", lang)])
+        return lambda: indicator_chart(code, unit, label, lang)
+
+    for code in heads:
+        plan.append((f"map-{code}", export_filename(code, unit, label), map_builder(code)))
+    plan.append(("scorecard", export_filename("scorecard", unit, label),
+                 lambda: scorecard_figure(scorecard(label, unit, lang, today), unit, period_text, lang)))
+    pages = behind_pages([units_behind(c, label, unit, lang) for c in heads])
+    for i, blocks in enumerate(pages, start=1):
+        suffix = "" if i == 1 else f"-{i}"
+        plan.append((f"units_behind{suffix}", export_filename(f"units-behind{suffix}", unit, label),
+                     lambda blocks=blocks, i=i: units_behind_figure(blocks, unit, period_text, lang,
+                                                                    page=(i, len(pages)))))
+    return plan
+
+
+def briefing_slides(period: str, unit: str | None, lang: str, today: date | None = None) -> list[Slide]:
+    """The monthly pack, every figure built (see briefing_plan)."""
+    return [Slide(key, filename, build()) for key, filename, build in briefing_plan(period, unit, lang, today)]
 
 
 def slide_for_export(slide: str, req: Request) -> tuple[go.Figure, str]:
@@ -634,8 +865,8 @@ def slide_for_export(slide: str, req: Request) -> tuple[go.Figure, str]:
             export_filename("scorecard", unit, label)
     if slide == "units_behind":
         codes = [req.indicator] if req.indicator else heads
-        return units_behind_figure([units_behind(c, label, unit, lang, 4) for c in codes], unit, period_text, lang,
-                                   notes), export_filename("units-behind", unit, label)
+        return units_behind_figure(fit_behind([units_behind(c, label, unit, lang) for c in codes]), unit,
+                                   period_text, lang, notes), export_filename("units-behind", unit, label)
     if slide == "completeness":
         return completeness_figure([completeness(c, label, unit, lang) for c in heads], unit, period_text, lang,
                                    notes), export_filename("completeness", unit, label)

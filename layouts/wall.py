@@ -9,8 +9,10 @@
 * ``refresh`` seconds between data refreshes, 2–3600 (default 300).
 * ``theme`` dark (default) | light; ``lang`` vi (default) | en.
 
-No navigation, controls or scroll bars. Slides: the headline cards, a map per indicator,
-the units most behind target, reporting completeness. Every slide shows the clock and
+No navigation, controls or scroll bars. Slides: the headline cards, a map per indicator
+(the units behind named on it, the legend beside the land), the other indicators behind
+schedule (default wall), the units most behind target (full names, "+N" for those that do
+not fit), reporting completeness. Every slide shows the clock and
 "Số liệu đến tháng MM/YYYY"; the demo label while demo data is loaded.
 
 How it keeps going for days (see assets/wall.js):
@@ -115,8 +117,17 @@ def _wall_map(code: str, card: slides.Card, cfg: dict) -> dcc.Graph:
     lang = cfg["lang"]
     th = theme.THEMES[cfg["theme"]]
     unit = figures.root_code()
+    level = hierarchy.map_child(figures.entity(unit)["level"])
     fig = slides.restyle_map(go.Figure(slides.map_figure(code, card.period, unit, lang)), size=24, ink=th["ink"],
-                             legend_bg="rgba(0,0,0,0)")
+                             legend_bg="rgba(0,0,0,0)", plot_height=780)
+    if any(tr.type == "choropleth" for tr in fig.data):
+        # the units behind named on the map; the ones outside its frame named in the note under it
+        slides.label_units(fig, slides.units_behind(code, card.period, unit, lang, level=level)["rows"], level, lang,
+                           size=20)
+        page_note = t("map_outside_frame", lang, units="")
+        for ann in fig.layout.annotations or ():
+            if isinstance(ann.text, str) and ann.text.startswith(page_note):
+                ann.update(text=t("wall_outside_frame", lang, units=ann.text[len(page_note):]))
     fig.update_layout(paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", autosize=True,
                       width=None, height=None, title=None, margin={"l": 10, "r": 10, "t": 20, "b": 50},
                       font={"family": slides.FONT_FAMILY, "size": 22, "color": th["ink"]})
@@ -156,35 +167,77 @@ def map_slide(code: str, card: slides.Card, cfg: dict) -> html.Section:
     return _section(f"map-{code}", figures.name_of_indicator(code, lang), body, lang)
 
 
+#: Indicators side by side on a "units behind" slide, and units listed in each before "+N".
+BEHIND_PER_SLIDE = 2
+BEHIND_ROWS = 12
+
+
+def _behind_block(data: dict, lang: str) -> html.Div:
+    """One indicator's units behind: full names (wrapped, never cut), value, status, the gap in
+    real units; "+N" when more are behind than fit, so the list and the count always agree."""
+    kind = hierarchy.kind_word(data["level"], lang)
+    if data["rows"]:
+        items = [html.Li([html.Div([html.Span(r["name"], className="wall-unit-name"),
+                                    html.Span(r["value_text"], className="wall-unit-value"),
+                                    _pill(r["status"], r["status_text"], bool(r["stale_text"]))],
+                                   className="wall-unit-row"),
+                          html.Div(r["gap_text"] + (f" · {r['stale_text']}" if r["stale_text"] else ""),
+                                   className="wall-unit-gap")],
+                         className="wall-unit" + (" is-stale" if r["stale_text"] else ""),
+                         **{"data-code": r["code"]})
+                 for r in data["rows"]]
+        # wall.js hides the rows that do not fit the screen and adds them to "+N" (data-base: the
+        # ones not sent at all), so what is listed and "+N" always add up to the count.
+        body = [html.Ol(items, className="wall-units"),
+                html.Div(slides.more_text(data["more"], data["level"], lang), className="wall-more",
+                         hidden=not data["more"],
+                         **{"data-base": str(data["more"]), "data-more": str(data["more"]),
+                            "data-template": t("wall_more_behind", lang, n="{n}", kind=kind)})]
+    elif data["applicable"]:
+        body = [html.Div(t("wall_none_behind", lang), className="wall-muted")]
+    else:  # e.g. reported by the province alone: no unit of this level reports it
+        body = [html.Div(t("wall_not_broken_down", lang, level=hierarchy.label(data["level"], lang).lower()),
+                         className="wall-muted")]
+    count = html.Div(t("wall_behind_of", lang, n=data["count_behind"], total=data["count"], kind=kind)
+                     if data["applicable"] else "",
+                     className="wall-muted wall-small wall-behind-count",
+                     **{"data-behind": str(data["count_behind"]), "data-total": str(data["count"])})
+    return html.Div([html.Div(data["name"], className="wall-card-name"), count, *body],
+                    className="wall-block wall-fit", id=f"wall-behind-{data['code']}")
+
+
 def behind_slides(codes: list[str], cfg: dict, root: str) -> list[html.Section]:
     lang = cfg["lang"]
     out = []
-    for i in range(0, len(codes), PER_SLIDE):
-        chunk = codes[i:i + PER_SLIDE]
-        blocks = []
-        for code in chunk:
-            data = slides.units_behind(code, None, root, lang, n=4)
-            if data["rows"]:
-                items = [html.Li(html.Div([html.Span(r["name"], className="wall-unit-name"),
-                                           html.Span(r["value_text"], className="wall-unit-value"),
-                                           html.Span(r["gap_text"], className="wall-unit-gap"),
-                                           _pill(r["status"], r["status_text"], bool(r["stale_text"]))],
-                                          className="wall-unit-row"),
-                                 className="wall-unit" + (" is-stale" if r["stale_text"] else ""))
-                         for r in data["rows"]]
-                body = html.Ol(items, className="wall-units")
-            elif data["applicable"]:
-                body = html.Div(t("wall_none_behind", lang), className="wall-muted")
-            else:  # e.g. reported by the province alone: no unit of this level reports it
-                body = html.Div(t("wall_not_broken_down", lang, level=hierarchy.label(data["level"], lang).lower()),
-                                className="wall-muted")
-            count = html.Div(f"{data['count_behind']}/{data['count']} {hierarchy.kind_word(data['level'], lang)}",
-                             className="wall-muted wall-small")
-            blocks.append(html.Div([html.Div(data["name"], className="wall-card-name"), count, body],
-                                   className="wall-block"))
-        key = "behind" if i == 0 else f"behind-{i // PER_SLIDE + 1}"
+    for i in range(0, len(codes), BEHIND_PER_SLIDE):
+        chunk = codes[i:i + BEHIND_PER_SLIDE]
+        blocks = [_behind_block(slides.units_behind(code, None, root, lang, n=BEHIND_ROWS), lang) for code in chunk]
+        key = "behind" if i == 0 else f"behind-{i // BEHIND_PER_SLIDE + 1}"
         out.append(_section(key, t("wall_behind_title", lang),
-                            html.Div(blocks, className=f"wall-blocks wall-blocks-{len(blocks)}"), lang))
+                            html.Div(blocks, className=f"wall-blocks wall-blocks-row wall-blocks-{len(blocks)}"),
+                            lang))
+    return out
+
+
+def offtrack_slides(cfg: dict, root: str, newest: str | None) -> list[html.Section]:
+    """The default wall shows the headline indicators; this slide shows the others that are
+    overdue, off track or at risk (or says that none is), so nothing behind goes unseen."""
+    lang = cfg["lang"]
+    others = [c for c in figures.indicators()["code"] if c not in cfg["indicators"]]
+    if not others:
+        return []
+    behind = slides.off_track_codes(others, root, newest=newest)
+    if not behind:
+        return [_section("others", t("wall_offtrack_title", lang),
+                         html.Div(t("wall_offtrack_none", lang), className="wall-muted wall-none"), lang)]
+    cards = [slides.card(code, None, root, lang, newest=newest) for code in behind]
+    out = []
+    for i in range(0, len(cards), 6):
+        chunk = cards[i:i + 6]
+        key = "others" if i == 0 else f"others-{i // 6 + 1}"
+        out.append(_section(key, t("wall_offtrack_title", lang),
+                            html.Div([_card(c, cfg["theme"]) for c in chunk],
+                                     className=f"wall-cards wall-cards-{len(chunk)}"), lang))
     return out
 
 
@@ -223,6 +276,8 @@ def build_slides(cfg: dict) -> list[html.Section]:
     cards = [slides.card(code, None, root, cfg["lang"], newest=newest) for code in cfg["indicators"]]
     deck = overview_slides(cards, cfg)
     deck += [map_slide(c.code, c, cfg) for c in cards]
+    if cfg["indicators"] == figures.headline_codes():  # the default wall: the others behind too
+        deck += offtrack_slides(cfg, root, newest)
     deck += behind_slides(cfg["indicators"], cfg, root)
     deck += completeness_slides(cfg["indicators"], cfg, root)
     return deck

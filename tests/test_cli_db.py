@@ -38,6 +38,10 @@ def test_db_upgrade_then_load_demo_twice_is_idempotent(database_url):
     assert run("--database", database_url, "db", "upgrade").exit_code == 0
     first = run("--database", database_url, "load-demo", "--user", "tester")
     assert first.exit_code == 0, first.output
+    # a numbered line per step on stderr, as it goes, then the total
+    steps = [ln for ln in first.stderr.splitlines() if ln.startswith("[")]
+    assert [ln.split("]")[0] + "]" for ln in steps] == [f"[{i}/7]" for i in range(1, 8)], first.stderr
+    assert "Ranh giới bản đồ / map boundaries" in first.stderr and first.stderr.splitlines()[-1].startswith("Xong")
     engine = make_engine(database_url)
     with engine.connect() as conn:
         rows_1 = conn.execute(text("SELECT indicator_code, period, entity_code, numerator, denominator "

@@ -219,3 +219,24 @@ def test_every_page_offers_image_and_data_exports(live_server, page):
 
     first = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
     assert float(first.width) > float(first.height)
+
+
+@pytest.mark.browser
+def test_image_export_shows_that_it_is_working(live_server, page):
+    """'Xuất ảnh' goes disabled with a spinner and 'Đang tạo ảnh…' while the server renders the
+    PNG (seconds for the first one), then saves it under the server's name and comes back."""
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("#export-png-overview", timeout=30_000)
+    page.evaluate("""() => { const a = document.querySelector('#export-png-overview'); window.__seen = [];
+        new MutationObserver(() => window.__seen.push({busy: a.classList.contains('is-busy'),
+            aria: a.getAttribute('aria-busy'), text: a.textContent, spinner: !!a.querySelector('.spinner-border')}))
+            .observe(a, {attributes: true, childList: true, subtree: true}); }""")
+    with page.expect_download(timeout=60_000) as download:
+        page.click("#export-png-overview")
+    assert download.value.suggested_filename.startswith("overview_") and \
+        download.value.suggested_filename.endswith(".png")
+    page.wait_for_selector("#export-png-overview:not(.is-busy)", timeout=10_000)
+    seen = page.evaluate("window.__seen")
+    assert any(s["busy"] and s["aria"] == "true" and s["spinner"] and "Đang tạo ảnh" in s["text"] for s in seen), seen
+    assert page.text_content("#export-png-overview") == "Xuất ảnh"
+    assert page.get_attribute("#export-png-overview", "aria-busy") is None

@@ -168,6 +168,8 @@ def test_import_reports_unmatched_codes_and_units_without_feature_on_the_command
     assert "99999 Xã Lạ" in result.output          # a feature matching no unit
     assert "00007 Xã Bảy (cũ)" in result.output    # a unit with no feature
     assert "stored: 4" in result.output
+    steps = [ln.split("]")[0] + "]" for ln in result.stderr.splitlines() if ln.startswith("[")]
+    assert steps == [f"[{i}/5]" for i in range(1, 6)], result.stderr
     result = CliRunner().invoke(main, ["--database", url, "geodata", "build-zones"])
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(main, ["--database", url, "geodata", "status"])

@@ -69,3 +69,20 @@ def test_unknown_total_shows_rows_and_time_only_and_a_closed_stream_is_harmless(
 
 def test_durations():
     assert [duration(s) for s in (0, 7.4, 754, 3723)] == ["0:00", "0:07", "12:34", "1:02:03"]
+
+
+def test_steps_print_a_numbered_line_as_each_step_starts():
+    import io
+
+    from dashboard.cli.progress_bar import Steps
+
+    now = [100.0]
+    out = io.StringIO()
+    steps = Steps(3, stream=out, clock=lambda: now[0])
+    steps("Đọc tệp / reading")
+    now[0] += 7
+    steps("Ghi / writing")
+    now[0] += 65
+    steps.done()
+    assert out.getvalue().splitlines() == ["[1/3] Đọc tệp / reading · 0:00", "[2/3] Ghi / writing · 0:07",
+                                           "Xong / done · 1:12"]

@@ -315,3 +315,110 @@ def test_new_data_arrives_without_a_reload_and_a_lagging_figure_is_greyed(browse
     finally:
         context.close()
         server.stop()
+
+
+# --- units behind: full names, "+N", maps that name them, the other indicators ----------------
+
+def _behind_expected(code: str) -> tuple[int, int, set[str]]:
+    """(behind, total, names) for the zones of the province, straight from the figures frame."""
+    frame = figures.figures(code, figures.latest_month(code), "district", figures.root_code())
+    behind = frame[frame["status"].isin(BEHIND)]
+    return len(behind), len(frame), set(behind["name"])
+
+
+def _show(page, key: str) -> None:
+    """Make one slide visible without waiting for the rotation (layout is the same either way)."""
+    page.evaluate("""k => { let st = document.getElementById('test-show');
+        if (!st) { st = document.createElement('style'); st.id = 'test-show'; document.head.appendChild(st); }
+        st.textContent = '.wall-slide{visibility:hidden!important} #wall-slide-' + k + '{visibility:visible!important;opacity:1!important}'; }""", key)
+
+
+BLOCKS_JS = """() => [...document.querySelectorAll('.wall-fit')].map(b => ({
+    id: b.id, behind: +b.querySelector('.wall-behind-count').dataset.behind,
+    total: +b.querySelector('.wall-behind-count').dataset.total,
+    shown: [...b.querySelectorAll('.wall-unit')].filter(li => !li.hidden).map(li => li.querySelector('.wall-unit-name').textContent),
+    cut: [...b.querySelectorAll('.wall-unit')].filter(li => !li.hidden).some(li => {
+        const n = li.querySelector('.wall-unit-name'); return n.scrollWidth > n.clientWidth + 1; }),
+    more: b.querySelector('.wall-more') ? +b.querySelector('.wall-more').dataset.more : 0,
+    moreText: b.querySelector('.wall-more') && !b.querySelector('.wall-more').hidden ? b.querySelector('.wall-more').textContent : '',
+    overflow: b.scrollHeight > b.clientHeight + 1, fitted: b.dataset.fitted || ''}))"""
+
+
+SQLITE_ONLY = pytest.mark.parametrize("demo_engine", ["sqlite"], indirect=True)  # the live server's own is SQLite
+
+
+@pytest.mark.browser
+@SQLITE_ONLY
+@pytest.mark.parametrize("width,height", [(1920, 1080), (1280, 720)])
+def test_units_behind_show_full_names_and_say_how_many_more(live_server, page, demo_db, width, height):
+    """Every unit behind is either listed by its full name (never cut) or counted in "+N": the
+    list and "+N" add up to the "k/27 khu vực" above them. At 1280×720 hssk's nine do not fit."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(live_server.url + "/wall?rotate=600")
+    page.wait_for_selector(".wall-fit[data-fitted]", state="attached", timeout=30_000)
+    page.wait_for_timeout(600)  # web fonts in: wall.js fits again when document.fonts is loaded
+    blocks = {b["id"].removeprefix("wall-behind-"): b for b in page.evaluate(BLOCKS_JS)}
+    assert set(blocks) == set(HEADLINES)
+    zones = set(figures.units().query("level == 'district'")["name"])
+    for code, b in blocks.items():
+        behind, total, names = _behind_expected(code)
+        assert (b["behind"], b["total"]) == (behind, total), code
+        assert len(b["shown"]) + b["more"] == behind, (code, b)
+        assert set(b["shown"]) <= names and set(b["shown"]) <= zones, b["shown"]  # full names, no "…"
+        assert not b["cut"] and not b["overflow"], b
+        if b["more"]:
+            assert b["moreText"].startswith(f"+{b['more']} ") and "khu vực" in b["moreText"]
+    if height == 720:
+        assert blocks["hssk"]["more"] > 0  # nine zones behind do not fit a small screen: "+N" said
+    else:
+        assert blocks["hssk"]["more"] == 0 and len(blocks["hssk"]["shown"]) == 9
+
+
+@pytest.mark.browser
+@SQLITE_ONLY
+def test_wall_maps_name_the_units_behind_and_the_legend_stays_off_the_land(live_server, page, demo_db):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(live_server.url + "/wall?rotate=600&indicators=hssk,emr,tthc_online,tyt_software")
+    page.wait_for_selector("#wall-slide-map-hssk .js-plotly-plot", state="attached", timeout=30_000)
+    _show(page, "map-hssk")
+    page.wait_for_timeout(500)
+    got = page.evaluate("""() => {
+        const g = document.querySelector('#wall-slide-map-hssk .js-plotly-plot');
+        const labels = g.data.find(tr => tr.name === 'labels');
+        const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+        const land = [...g.querySelectorAll('.choroplethlocation')].map(box);
+        return {codes: labels ? labels.customdata : [], text: labels ? labels.text : [],
+                legend: box(g.querySelector('.legend')), land: land,
+                notes: [...g.querySelectorAll('.annotation-text')].map(a => a.textContent)};
+    }""")
+    frame = figures.figures("hssk", "2026-10", "district", figures.root_code())
+    behind = frame[frame["status"].isin(BEHIND)]
+    outside = {"Khu vực Bạch Long Vĩ"}  # 130 km out at sea: named in the note, not on the map
+    expected = {c for c, n in zip(behind["code"], behind["name"]) if n not in outside}
+    assert set(got["codes"]) == expected
+    assert all("Khu vực" not in t_ for t_ in got["text"]) and len(got["text"]) == len(expected)
+    lx0, ly0, lx1, ly1 = got["legend"]
+    for x0, y0, x1, y1 in got["land"]:
+        if x1 - x0 < 1:  # a shape too small to draw
+            continue
+        assert y0 >= ly1 - 1 or x0 >= lx1 or x1 <= lx0, "the legend covers land"
+    assert any(n.startswith("Ngoài khung bản đồ: Khu vực Bạch Long Vĩ") for n in got["notes"]), got["notes"]
+    assert not any("xem bảng" in n for n in got["notes"])  # no table on a wall map: no pointer to one
+
+
+@pytest.mark.browser
+@SQLITE_ONLY
+def test_the_default_wall_shows_the_other_indicators_behind(live_server, page, demo_db):
+    page.goto(live_server.url + "/wall?rotate=600")
+    page.wait_for_selector("#wall-slide-others", state="attached", timeout=30_000)
+    root = figures.root_code()
+    others = [c for c in figures.indicators()["code"] if c not in HEADLINES]
+    behind = {c for c in others if figures.headline(c, figures.latest_month(c), root).row.get("status") in BEHIND}
+    assert behind  # the demo has three off track
+    shown = set(page.eval_on_selector_all("#wall-slide-others [id^=wall-value-]",
+                                          "els => els.map(e => e.id.replace('wall-value-', ''))"))
+    assert shown == behind
+    # a wall configured with its own indicators keeps to them
+    page.goto(live_server.url + "/wall?rotate=600&indicators=hssk")
+    page.wait_for_selector("#wall-slide-behind", state="attached", timeout=30_000)
+    assert page.query_selector("#wall-slide-others") is None

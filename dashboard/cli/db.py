@@ -55,7 +55,12 @@ def db_current(ctx) -> None:
 def load_demo(ctx, user: str | None, national: bool) -> None:
     """(Nạp lại) tỉnh minh họa Hải Phòng, hoặc cả nước với --national /
     (re)load the illustrative Hải Phòng province, or the country with --national, idempotently."""
+    from ..bootstrap import DEMO_STEPS
+    from .progress_bar import Steps
+
     engine = ctx.engine
+    steps = Steps(len(DEMO_STEPS) + 1)
+    steps("Lược đồ cơ sở dữ liệu / database schema")
     upgrade(engine)
     if national:
         from ..national import load_national
@@ -63,6 +68,7 @@ def load_demo(ctx, user: str | None, national: bool) -> None:
 
         counts = load_national(engine, user=user, stream=click.get_text_stream("stderr"), progress=BarProgress())
     else:
-        counts = load_demo_province(engine, user=user)
+        counts = load_demo_province(engine, user=user, progress=steps)
+        steps.done()
     click.echo("Đã nạp dữ liệu minh họa / demo loaded: "
                + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -31,14 +31,20 @@ def geodata_import(ctx, file: Path, level: str, code_field: str | None, name_fie
                    layer: str | None) -> None:
     """Nạp ranh giới từ GeoJSON, TopoJSON, Shapefile nén zip hoặc GeoPackage /
     import boundaries from GeoJSON, TopoJSON, a zipped Shapefile or a GeoPackage."""
+    from .progress_bar import Steps
+
     engine = ctx.engine
+    steps = Steps(len(boundaries.IMPORT_STEPS) + 2)
+    steps("Lược đồ cơ sở dữ liệu / database schema")
     upgrade(engine)
     try:
         with store.write_transaction(engine) as conn:
             report = boundaries.import_file(conn, file, level, code_field=code_field, name_field=name_field,
-                                            layer=layer)
+                                            layer=layer, progress=steps)
+            steps("Ghi / committing")
     except boundaries.GeodataError as exc:
         raise click.ClickException(str(exc)) from None
+    steps.done()
     for line in report.lines():
         click.echo(line)
     if level == "commune":

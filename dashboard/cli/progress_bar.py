@@ -119,3 +119,33 @@ class ProgressBar:
             self.stream.flush()
         except (OSError, ValueError):  # a closed pipe must not stop the work
             pass
+
+
+class Steps:
+    """Numbered lines for a command made of a few long steps (no row counts to show), each printed
+    as the step starts, with the time so far, and a last line with the total:
+
+        [2/6] Ranh giới bản đồ / map boundaries · 0:04
+        Xong / done · 0:31
+
+    Call the object with a step's label; ``done()`` at the end. To stderr by default, so the
+    command's own output (stdout) stays clean."""
+
+    def __init__(self, total: int, *, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic):
+        self.total, self.stream, self.clock = total, stream if stream is not None else sys.stderr, clock
+        self.started = clock()
+        self.count = 0
+
+    def __call__(self, label: str) -> None:
+        self.count += 1
+        self._write(f"[{self.count}/{self.total}] {label} · {duration(self.clock() - self.started)}")
+
+    def done(self, label: str = "Xong / done") -> None:
+        self._write(f"{label} · {duration(self.clock() - self.started)}")
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed pipe must not stop the work
+            pass
