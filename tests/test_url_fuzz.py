@@ -331,7 +331,9 @@ def api_routes(app) -> dict[str, str]:
     out = {}
     for rule in app.server.url_map.iter_rules():
         if rule.endpoint.startswith("api_v1.") and rule.endpoint != "api_v1.not_found":
-            out[rule.rule] = "api." + rule.rule.rsplit("/", 1)[-1]
+            name = rule.rule.rsplit("/", 1)[-1]
+            # The document reads no parameter: it gets the catalogue's (lang only), ignored.
+            out[rule.rule] = "api.indicators" if name == "openapi.json" else "api." + name
     return out
 
 
