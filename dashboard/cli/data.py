@@ -216,6 +216,6 @@ def loads_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _undone(at, by) -> str:
-    if at is None or (isinstance(at, float) and at != at) or at is pd.NaT:
+    if pd.isna(at):
         return ""
     return f"{pd.to_datetime(at, utc=True, format='mixed').strftime('%Y-%m-%d %H:%M')} {by}"
