@@ -226,3 +226,16 @@ def _overview():
     from tests.auth_helpers import pages_body
 
     return pages_body("/", "?period=2025-09")
+
+
+def test_the_loads_page_lists_the_demo_loads_without_an_undo_button(demo_db):
+    clear_accounts(demo_db)
+    add_user(demo_db, "quan.tri", "admin")
+    server = configure()
+    try:
+        client = admin(server)
+        page = client.get("/admin/loads")
+        assert page.status_code == 200, body(page)[:2000]
+        assert "minh họa" in body(page) and 'id="load-undo-' not in body(page)
+    finally:
+        clear_accounts(demo_db)
