@@ -51,12 +51,13 @@ class Touched:
     targets: set[str] = field(default_factory=set)               # indicators whose targets changed
     hierarchy: bool = False
     indicators: set[str] = field(default_factory=set)            # definitions changed (stock/flow, scopes)
+    shrunk: set[str] = field(default_factory=set)                # months may have gone (an undo): all anew
 
     def values(self, indicator: str, months: Iterable[str]) -> None:
         self.months.setdefault(indicator, set()).update(months)
 
     def __bool__(self) -> bool:
-        return bool(self.months or self.targets or self.hierarchy or self.indicators)
+        return bool(self.months or self.targets or self.hierarchy or self.indicators or self.shrunk)
 
 
 def touched(conn: Connection) -> Touched:
@@ -116,7 +117,10 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
             conn.execute(text("DELETE FROM aggregate_progress WHERE indicator_code = :i"), {"i": code})
             continue
         periods = periods_of(first_overall, spans[code][1])
-        everything = what.hierarchy or code in what.indicators
+        everything = what.hierarchy or code in what.indicators or code in what.shrunk
+        if code in what.shrunk:  # periods past the last month left may be stored: forget them all
+            conn.execute(text("DELETE FROM aggregates WHERE indicator_code = :i"), {"i": code})
+            conn.execute(text("DELETE FROM aggregate_progress WHERE indicator_code = :i"), {"i": code})
         if everything:
             sums_labels = [p[0] for p in periods]
         else:

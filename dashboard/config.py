@@ -48,6 +48,7 @@ class Settings:
     # --- web platform: limits, headers, start-up and rendering (see load_platform below) ---
     max_request_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
+    upload_dir: str | None = None  # where uploads wait for confirmation (default: the system's temp folder)
     frame_ancestors: str = "'self'"
     db_auto_upgrade: bool = True
     db_connect_timeout: int = 5
@@ -247,6 +248,7 @@ def load_platform(env: Mapping[str, str]) -> dict:
     return {
         "max_request_bytes": max_request,
         "max_upload_bytes": max_upload,
+        "upload_dir": (env.get("UPLOAD_DIR") or "").strip() or None,
         "frame_ancestors": _frame_ancestors(env),
         "db_auto_upgrade": _bool(env, "DB_AUTO_UPGRADE", True),
         "db_connect_timeout": _int(env, "DB_CONNECT_TIMEOUT", 5, 0, 300),

@@ -252,10 +252,13 @@ def install(app, settings: Settings) -> None:
     server.config["MAX_FORM_MEMORY_SIZE"] = settings.max_request_bytes
     headers = _HeaderCache(app, settings)
 
-    @server.before_request
     def _limit_and_classify():
         limit = body_limit(request.path, settings)
         request.max_content_length = limit  # what Werkzeug's own checks and form parsing enforce
+        if limit != settings.max_request_bytes:
+            # Werkzeug's multipart parser refuses a chunk of the body over the form memory limit
+            # even when it belongs to a file: an upload route takes its own limit there too.
+            request.max_form_memory_size = limit
         if request.content_length is not None and request.content_length > limit:
             raise RequestEntityTooLarge()
         if request.content_length is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
@@ -266,6 +269,10 @@ def install(app, settings: Settings) -> None:
                 not callback_envelope_ok(app, request.get_json(silent=True)):
             log.warning("refused a malformed callback request (%s bytes)", request.content_length)
             return _error(400, "sec_bad_callback")
+
+    # First of all hooks: the gate and the CSRF check read the form, which must already be
+    # held to this route's limit (an upload route's, not every request's).
+    server.before_request_funcs.setdefault(None, []).insert(0, _limit_and_classify)
 
     @server.errorhandler(RequestEntityTooLarge)
     def _too_large(_exc):

@@ -70,7 +70,7 @@ def account_links(lang: str, path: str, params: dict) -> list:
                                         id="nav-login", className="nav-auth", external_link=True))]
     items = []
     if user.is_admin:
-        items.append(dbc.NavItem(dbc.NavLink(t("auth_nav_admin", lang), href=href("/admin/wall-tokens", lang=keep_lang),
+        items.append(dbc.NavItem(dbc.NavLink(t("auth_nav_admin", lang), href=href("/admin/loads", lang=keep_lang),
                                              id="nav-admin", external_link=True)))
     items.append(dbc.NavItem(dbc.NavLink(f"{user.label} · {t('auth_nav_logout', lang)}",
                                          href=href("/logout", lang=keep_lang), id="nav-logout", className="nav-auth",

@@ -248,6 +248,9 @@ def make_blueprint(limiter) -> Blueprint:
         ctx["tokens"] = walltokens.list_tokens(_engine())
         return render("auth/wall_tokens.html", status, **ctx)
 
+    from . import load_views, views as this
+
+    load_views.register(bp, this)
     return bp
 
 

@@ -175,20 +175,72 @@ def import_cmd(ctx, kind: str, files: tuple[Path, ...], sheet: str | None, dry_r
     click.echo(report.summary())
 
 
-@click.command("loads")
+@click.group("loads", invoke_without_command=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
+              help="Số lần nạp gần nhất (0 = tất cả) / most recent loads to list (0 = all).")
+@click.pass_context
+def loads(click_ctx, limit: int) -> None:
+    """Nhật ký các lần nạp số liệu, hoàn tác / the audit of data loads (newest first), undo.
+
+    Không có lệnh con: như `loads list` / without a subcommand: as `loads list`."""
+    if click_ctx.invoked_subcommand is None:
+        click_ctx.invoke(loads_list, limit=limit)
+
+
+@loads.command("list")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
               help="Số lần nạp gần nhất (0 = tất cả) / most recent loads to list (0 = all).")
 @click.pass_obj
-def loads(ctx, limit: int) -> None:
-    """Nhật ký các lần nạp số liệu / the audit of data loads (newest first)."""
-    ctx.engine
-    frame = figures.data_loads.uncached()
+def loads_list(ctx, limit: int) -> None:
+    """Các lần nạp, mới nhất trước, và lần nào đã hoàn tác / every load, newest first, and which were undone."""
+    from .. import undo
+
+    engine = ctx.engine
+    _require_schema(engine)
+    frame = undo.loads(engine)
     if limit:
         frame = frame.head(limit)
     if frame.empty:
         click.echo("Chưa có lần nạp nào / no loads yet")
         return
     click.echo(loads_table(frame).to_string(index=False))
+
+
+@loads.command("undo")
+@click.argument("load_id", type=int, metavar="ID")
+@click.option("--cascade", is_flag=True, help="Hoàn tác cả các lần nạp sau đã ghi đè, mới nhất trước / also undo "
+              "the later loads that overwrote it, newest first.")
+@click.option("--yes", is_flag=True, help="Không hỏi lại / do not ask for confirmation.")
+@click.pass_obj
+def loads_undo(ctx, load_id: int, cascade: bool, yes: bool) -> None:
+    """Hoàn tác một lần nạp: xóa các dòng của nó, khôi phục các dòng nó đã thay, trong một giao dịch /
+    undo a load: its rows go, the rows it replaced come back, in one transaction."""
+    from .. import undo
+    from .users import actor
+
+    engine = ctx.engine
+    _require_schema(engine)
+    try:
+        with engine.connect() as conn:
+            first = undo.plan(conn, load_id)
+            plans = [undo.plan(conn, lid) for lid in first.later] + [first]
+    except undo.UndoRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    if first.later and not cascade:
+        click.echo(str(undo.refusal(first)), err=True)
+        sys.exit(1)
+    for p in plans:
+        click.echo(_both("loads_will_undo", id=p.load_id, kind=p.kind, file=p.source_file, removed=p.removed,
+                         restored=p.restored))
+    if not yes:
+        click.confirm(_both("loads_confirm_undo"), abort=True)
+    try:
+        done = undo.undo(engine, load_id, actor=actor(), cascade=cascade)
+    except undo.UndoRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    for p in done:
+        click.echo(_both("loads_undone", id=p.load_id, kind=p.kind, file=p.source_file, removed=p.removed,
+                         restored=p.restored))
 
 
 def loads_table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -203,4 +255,12 @@ def loads_table(frame: pd.DataFrame) -> pd.DataFrame:
         "thay/replaced": frame["rows_replaced"].astype(int),
         "mã kiểm tra/checksum": frame["checksum"].str[:12],
         "tệp/file": frame["source_file"],
+        **({"hoàn tác/undone": [_undone(a, b) for a, b in zip(frame["undone_at"], frame["undone_by"])]}
+           if "undone_at" in frame else {}),
     })
+
+
+def _undone(at, by) -> str:
+    if pd.isna(at):
+        return ""
+    return f"{pd.to_datetime(at, utc=True, format='mixed').strftime('%Y-%m-%d %H:%M')} {by}"

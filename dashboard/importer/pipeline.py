@@ -13,6 +13,7 @@ Nothing is written when anything is wrong, so the database stays byte-for-byte a
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -35,20 +36,25 @@ CHECKS = {"units": check_units, "facilities": check_facilities, "indicators": ch
           "targets": check_targets}
 
 
-def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str | None = None,
-                 dry_run: bool = False, sheet: str | None = None, progress: ImportProgress | None = None,
-                 number_format: str = "plain", layout: str = "auto", wide: "WideOptions | None" = None,
-                 save_mapping: str | Path | None = None, dhis2: "Dhis2Mapping | None" = None) -> ImportReport:
-    """Check every file, then load them all in one transaction (all or nothing).
+@dataclass
+class Checked:
+    """Files read and checked, ready for the loader (or for a preview of what it would do)."""
+    report: ImportReport
+    batch: Batch
+    values: ValueRows | None
+    files: list[FileResult]
 
-    ``number_format`` states how the files write numbers in text cells: ``plain`` (dot
-    decimal, no grouping) or ``vi`` ("." groups thousands, "," marks decimals). ``layout``
+
+def check_files(engine: Engine, kind: str, paths: list[str | Path], *, dry_run: bool = False,
+                sheet: str | None = None, progress: ImportProgress | None = None, number_format: str = "plain",
+                names: list[str] | None = None, layout: str = "auto", wide: "WideOptions | None" = None,
+                save_mapping: str | Path | None = None, dhis2: "Dhis2Mapping | None" = None) -> Checked:
+    """Read and check every file (steps 1 and 2). `names` are the files as the messages and
+    the audit name them (an upload's own name rather than where it is staged). ``layout``
     (values only): ``long`` (the long format), ``wide`` (a report shaped for people, read by
     :mod:`.wide` with ``wide`` options), or ``auto`` (long when the first row is the long
     header). ``dhis2``: the files are DHIS2 dataValueSets read through this mapping
-    (:mod:`.dhis2`). ``save_mapping`` writes what was understood of wide files as YAML. Returns an
-    :class:`ImportReport`; nothing is written when ``report.errors`` is not empty or
-    ``dry_run`` is true."""
+    (:mod:`.dhis2`). ``save_mapping`` writes what was understood of wide files as YAML."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if number_format not in NUMBER_FORMATS:
@@ -67,7 +73,7 @@ def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str |
     wide.number_format = number_format
     if save_mapping is not None:
         wide.learned = Mapping(indicator=wide.indicator, year=wide.year)
-    for path, name in zip(paths, display_names(paths)):
+    for path, name in zip(paths, names or display_names(paths)):
         is_wide = kind == "values" and dhis2 is None and (layout == "wide" or (layout == "auto" and path.is_file()
                                                              and path.suffix.lower() in (".xlsx", ".xlsm", ".csv")
                                                              and not looks_long(path, sheet)))
@@ -84,7 +90,7 @@ def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str |
         if table is None:
             continue
         try:
-            file = FileResult(table.name, table.source, table.checksum)
+            file = FileResult(table.name, table.source if names is None else name, table.checksum)
             results.append(file)
             if is_wide and table.total == 0 and report.errors:
                 continue  # the sheet's own issues say why nothing was read
@@ -108,14 +114,52 @@ def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str |
     report.sort_issues()
     if save_mapping is not None and wide.learned is not None:
         wide.learned.write(Path(save_mapping))
+    return Checked(report, batch, values, results)
+
+
+def import_files(engine: Engine, kind: str, paths: list[str | Path], user: str | None = None,
+                 dry_run: bool = False, sheet: str | None = None, progress: ImportProgress | None = None,
+                 number_format: str = "plain", names: list[str] | None = None, layout: str = "auto",
+                 wide: "WideOptions | None" = None, save_mapping: str | Path | None = None,
+                 dhis2: "Dhis2Mapping | None" = None) -> ImportReport:
+    """Check every file, then load them all in one transaction (all or nothing).
+
+    ``number_format`` states how the files write numbers in text cells: ``plain`` (dot
+    decimal, no grouping) or ``vi`` ("." groups thousands, "," marks decimals); the other
+    options are :func:`check_files`'. Returns an :class:`ImportReport`; nothing is written
+    when ``report.errors`` is not empty or ``dry_run`` is true."""
+    progress = progress or ImportProgress()
+    checked = check_files(engine, kind, paths, dry_run=dry_run, sheet=sheet, progress=progress,
+                          number_format=number_format, names=names, layout=layout, wide=wide,
+                          save_mapping=save_mapping, dhis2=dhis2)
+    report = checked.report
     if report.errors:
         return report
-    problem = load(engine, batch, values, results, user or store.current_user(), progress, dry_run)
+    problem = load(engine, checked.batch, checked.values, checked.files, user or store.current_user(), progress,
+                   dry_run)
     if problem is not None:
         report.add_error(problem)
         return report
     report.written = not dry_run
     return report
+
+
+def detect_kind(path: str | Path, sheet: str | None = None) -> str | None:
+    """The one kind whose columns the file's header has (every required one, nothing unknown);
+    None when no kind or several fit."""
+    path = Path(path)
+    report = ImportReport(kind="?", dry_run=True)
+    issues = IssueLog(report, path.name, cell_refs=False)
+    table = open_table(path, path.name, issues, sheet=sheet)
+    if table is None:
+        return None
+    try:
+        header = {str(c).strip().lower() for c in table.header if c is not None and str(c).strip()}
+    finally:
+        table.close()
+    fits = [kind for kind in KINDS
+            if set(FORMATS[kind].required) <= header and header <= set(FORMATS[kind].columns)]
+    return fits[0] if len(fits) == 1 else None
 
 
 def display_names(paths: list[Path]) -> list[str]:
