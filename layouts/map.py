@@ -183,6 +183,11 @@ def shortfall_cell(row: dict, ind: dict, lang: str) -> html.Td:
                    className="num", title=gap_text(row, ind, lang), **{"data-gap": "0"})
 
 
+def _raw(x) -> str:
+    x = fmt.as_number(x)
+    return "" if x is None else repr(float(x))
+
+
 def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> html.Div:
     """The map's numbers, every row, worst first. Each name is a link that drills like a click on
     the map (Tab reaches it, Enter follows it); a plain table, so focus never gets stuck in it."""
@@ -209,7 +214,9 @@ def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> html.Div:
                                                                            f"{fmt.number(expected, 0, lang)}"),
             html.Td(status_badge(status, lang) if status != "not_applicable" else status_word(status, lang)),
         ], id=f"map-row-{code}", className="map-row-selected" if code == state.selected else None,
-            **{"data-status": status}))
+            # the row's figures unformatted, for scripts reading the page (and its tests)
+            **{"data-status": status, "data-value": _raw(r.get("value")), "data-numerator": _raw(r.get("numerator")),
+               "data-denominator": _raw(r.get("denominator"))}))
     heads = [(hierarchy.label(state.level, lang), None), (t("col_value", lang), None),
              (t("map_col_numerator", lang), ind.get(f"numerator_{lang}") or None),
              (t("map_col_denominator", lang), ind.get(f"denominator_{lang}") or None), (t("target", lang), None),
