@@ -8,7 +8,9 @@
 * ``GET /api/v1/completeness?indicator=&period=&unit=`` — who reported and who did not;
 * ``GET /api/v1/openapi.json`` — the OpenAPI 3.1 document of all of these (``dashboard/openapi.py``).
 
-``parent`` and ``code`` are accepted as old names of ``unit``. Errors are JSON too: an unknown
+``parent`` and ``code`` are accepted as old names of ``unit``. Scope is the reader's: a unit
+outside a unit head's scope (or the province-wide default they may not see) is a 403 problem of
+the request, answered as 403 JSON by ``apidata.answer``. Errors are JSON too: an unknown
 path is 404 and a wrong method 405, both bilingual; while the database is unreachable every
 endpoint answers 503 with ``Retry-After`` (the API never serves last-good figures: a program
 reading it has no banner to tell it they are old).
@@ -23,14 +25,6 @@ from . import apidata, cache, request
 from .i18n import t
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
-
-
-@bp.before_request
-def _scope():
-    """A unit head's unit parameters must lie in their scope: 403 JSON otherwise."""
-    from .auth.guards import api_scope_guard
-
-    return api_scope_guard()
 
 
 def register(server: Flask) -> None:

@@ -83,8 +83,7 @@ def units_payload(req: Request) -> tuple[dict, int]:
         inside = [c for c in frame["code"]
                   if c != parent and any(a == parent for a, _ in tree.get(str(c), ()))]
         frame = frame[frame["code"].isin(inside)]
-    if req.scope is not None:
-        frame = frame[[req.scope.allows(str(c)) for c in frame["code"]]]
+    frame = req.in_scope(frame)
     rows = [{k: clean(v) for k, v in r.items()} for r in frame.to_dict("records")]
     return {"level": level, "unit": parent, "units": rows}, 200
 

@@ -65,6 +65,11 @@ def _attachment(body: bytes, ext: str, filename: str, req: request.Request):
     return resp
 
 
+def _refusal(req: request.Request) -> str:
+    problem = next(p for p in req.problems if p.status == 403)
+    return problem.sentence(req.lang)
+
+
 def data_filename(req: request.Request, ext: str) -> str:
     return export_filename(req.indicator or ("scorecard" if req.level else "all"),
                            req.unit or figures.root_code(), req.period_label or "none", ext)
@@ -87,8 +92,8 @@ def _data_route(ext: str):
         return _text_response(t("exp2_bad_format", lang, value=_ascii(ext)[:20]), 404)
     try:
         req = request.from_flask("export")
-        if req.status() == 403:
-            return _text_response(req.problems[0].text(req.lang), 403)
+        if req.forbidden:  # the reader's refusal: nothing of the unit is drawn or written
+            return _text_response(_refusal(req), 403)
         body, _rows = data_file(req, ext)
     except Exception:  # noqa: BLE001 - a download never shows a traceback
         log.exception("data export failed")
@@ -107,8 +112,8 @@ def _image_route(slide: str):
         return _text_response(t("exp2_bad_slide", lang, value=_ascii(slide)[:40], known=", ".join(SLIDES)), 404)
     try:
         req = request.from_flask("export")
-        if req.status() == 403:
-            return _text_response(req.problems[0].text(req.lang), 403)
+        if req.forbidden:  # the reader's refusal: nothing of the unit is drawn or written
+            return _text_response(_refusal(req), 403)
         fig, filename = slides.slide_for_export(slide, req)
         body = render(fig, width=EXPORT_WIDTH, height=EXPORT_HEIGHT, scale=EXPORT_SCALE)
     except RenderError as exc:

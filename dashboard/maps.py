@@ -25,7 +25,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import figures, hierarchy, theme
+from . import figures, hierarchy, request, theme
 from . import formatting as fmt
 from .formatting import as_number
 from .i18n import lang_or_default, t
@@ -408,13 +408,17 @@ def map_figure(indicator_code: str, period: str | None, level: str, parent: str 
     parent = parent or root
     figures.entity(parent)  # raises UnknownUnit
     top = level == hierarchy.root_level()
-    frame = figures.figures(indicator_code, period_value, level, None if top else parent)
+    # Only the units the reader may see (a unit head's map of their zone among its level-mates
+    # shows their zone alone): the rows, and so the shapes drawn, go through the reader's scope.
+    frame = request.in_scope(figures.figures(indicator_code, period_value, level, None if top else parent))
     # The layer prepared for this parent (its extent chose the tolerance), parsed once per
     # boundary version: nothing here reads or copies coordinates.
     geojson = boundaries.feature_collection(level, list(frame["code"].astype(str)), parent=root if top else parent)
     if facilities is None:
         facilities = level == hierarchy.lowest_level()
     fac = facility_frame(indicator_code, period_value, parent) if facilities else None
+    if fac is not None:
+        fac = request.in_scope(fac)
     if fac is not None and parent == root:
         fac = fac[fac["expected"] > 0]  # province-wide: only the facilities that report it
     if title is None:

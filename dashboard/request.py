@@ -145,6 +145,10 @@ class View:
     level_below_unit: bool = False
     #: The unit is in the path (/unit/<code>), not in the query string.
     unit_in_path: bool = False
+    #: The API's views whose default is the whole province: for a reader who may not see the
+    #: root, leaving the unit out (or asking for the root level) is refused (403 naming this
+    #: parameter) instead of falling back to their own unit as a page does.
+    root_default_refused: str | None = None
 
 
 def _map_default_indicator() -> str | None:
@@ -173,8 +177,10 @@ VIEWS: dict[str, View] = {
     "api.indicators": View(("lang",)),
     "api.units": View(("lang", "level", "unit"), unit_default_root=False),
     "api.values": View(("lang", "indicator", "period", "level", "unit"), required=("indicator",),
-                       default_level=lambda _unit_level: hierarchy.middle_level(), level_below_unit=True),
-    "api.completeness": View(("lang", "indicator", "period", "unit"), required=("indicator",)),
+                       default_level=lambda _unit_level: hierarchy.middle_level(), level_below_unit=True,
+                       root_default_refused="parent"),
+    "api.completeness": View(("lang", "indicator", "period", "unit"), required=("indicator",),
+                             root_default_refused="code"),
 }
 
 
@@ -262,6 +268,27 @@ class Request:
     @property
     def sees_everything(self) -> bool:
         return self.scope is None or bool(getattr(self.scope, "is_everything", False))
+
+    # --- scope: the one place a face asks what its reader may see ---------------------------
+
+    @property
+    def forbidden(self) -> bool:
+        """A unit outside the reader's scope was asked for: a page shows "Không có quyền xem
+        đơn vị này" (403 over HTTP), the API and downloads answer 403."""
+        return any(p.status == 403 for p in self.problems)
+
+    def allows(self, code: Any) -> bool:
+        """May this request's reader see the unit or facility `code` (itself or beneath their unit)?"""
+        return allows(self.scope, code)
+
+    def visible(self, codes) -> list:
+        """The codes of `codes` (any iterable) the reader may see, in order."""
+        return [c for c in codes if self.allows(c)]
+
+    def in_scope(self, frame, column: str = "code", context: bool = False):
+        """The rows of a frame with one unit per row (codes in `column`) the reader may see; with
+        `context`, also their unit's ancestors (a province total next to their own figure)."""
+        return in_scope(frame, column, context, scope=self.scope)
 
     def with_(self, **changes) -> "Request":
         return replace(self, **changes)
@@ -391,9 +418,12 @@ def read(view_name: str, raw: Mapping | None = None, *, lang: str | None = None,
     if "period" in view.fields:
         period = _read_period(given.get("period"), indicator, problems)
 
+    _refuse_units_outside(raw or {}, problems, scope)
     unit = None
     if "unit" in view.fields:
         unit = _read_unit(given.get("unit"), view_name, problems, scope)
+        if view.root_default_refused:
+            _refuse_root_default(view, given, problems, scope)
 
     level = None
     if "level" in view.fields:
@@ -445,14 +475,54 @@ def _read_unit(asked: str | None, view_name: str, problems: list[Problem], scope
             code = asked
         else:
             code = str(ent["code"])
-    if code is not None and scope is not None and not scope.allows(code):
-        problems.append(Problem("unit", "req_forbidden", (("value", _shown(code)),), status=403))
+    if code is not None and not allows(scope, code):
+        if not any(p.key == "req_forbidden" for p in problems):
+            problems.append(Problem("unit", "req_forbidden", (("value", _shown(code)),), status=403))
         code = None
     if code is None:
         if scope is not None and getattr(scope, "home", None):
             return scope.home
         return root if view.unit_default_root else None
     return code
+
+
+def _refuse_units_outside(raw: Any, problems: list[Problem], scope: Any) -> None:
+    """Every known unit named under any of the unit's names (``unit``, ``zone``, ``code``,
+    ``parent``), in any view, must lie in the reader's scope: a 403 problem naming the
+    parameter as given otherwise. (Unknown codes are the unit reader's to report.)"""
+    if scope is None or getattr(scope, "is_everything", False):
+        return
+    for name in ("unit", *ALIASES["unit"]):
+        for value in _values(raw, name):
+            code = _clean(name, [value], MAX_VALUE, [])
+            if code is None or _safe(lambda: _known_entity(code), default=True) is False:
+                continue
+            if not allows(scope, code):
+                problems.append(Problem(name, "req_forbidden", (("value", _shown(code)),), status=403))
+                return
+
+
+def _known_entity(code: str) -> bool:
+    try:
+        figures.entity(code)
+    except figures.UnknownUnit:
+        return False
+    return True
+
+
+def _refuse_root_default(view: View, given: dict[str, str], problems: list[Problem], scope: Any) -> None:
+    """The API's province-wide default is refused to a reader who may not see the province."""
+    if scope is None or getattr(scope, "is_everything", False) or any(p.status == 403 for p in problems):
+        return
+    root_level = _safe(hierarchy.root_level)
+    if "unit" in given and not (root_level is not None and given.get("level") == root_level):
+        return
+    root = _safe(figures.root_code)
+    if root is None or allows(scope, root):
+        return  # no units: nothing to leak
+    name = view.root_default_refused
+    problems.append(Problem(name, "auth_forbidden_default",
+                            (("param", name), ("code", getattr(scope, "home", None) or "…")), status=403))
 
 
 def _unit_level(unit: str | None) -> str | None:
@@ -582,9 +652,36 @@ class as_reader:
 class _Nothing:
     key = "none"
     home = None
+    is_everything = False
 
     def allows(self, code: str) -> bool:
         return False
+
+
+def allows(scope: Any, code: Any) -> bool:
+    """May a reader of `scope` (None: everything) see the unit or facility `code`?"""
+    if scope is None or getattr(scope, "is_everything", False):
+        return True
+    if not code:
+        return False
+    # The closure may be unreadable (an outage): refuse then, never raise from the reader.
+    return bool(_safe(lambda: scope.allows(str(code)), default=False))
+
+
+def in_scope(frame, column: str = "code", context: bool = False, *, scope: Any = "current"):
+    """The rows of a frame (one unit per row, codes in `column`) a reader of `scope` (by default
+    the current reader's, :func:`current_scope`) may see: a ranking, a table or a list of units
+    never holds another branch's units. With `context`, also the rows of their ancestors."""
+    if isinstance(scope, str) and scope == "current":
+        scope = current_scope()
+    if scope is None or getattr(scope, "is_everything", False) or column not in frame or frame.empty:
+        return frame
+    filter_ = getattr(scope, "filter", None)
+    if callable(filter_):
+        return filter_(frame, column, context=context)
+    keep = [allows(scope, c) or (context and bool(getattr(scope, "is_context", lambda _c: False)(str(c))))
+            for c in frame[column]]
+    return frame[keep]
 
 
 _NOTHING = _Nothing()

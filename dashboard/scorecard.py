@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import figures, hierarchy
+from . import figures, hierarchy, request
 from .periods import add_months, parse_period
 from .theme import BEHIND
 
@@ -161,18 +161,7 @@ def cells(period_label: str, level: str, parent: str | None = None,
           indicators: list[str] | None = None) -> pd.DataFrame:
     """The scorecard's long frame for every indicator (or the ones given)."""
     codes = list(indicators) if indicators is not None else list(figures.indicators()["code"])
-    return build_cells({code: in_scope(figures.figures(code, period_label, level, parent)) for code in codes})
-
-
-def in_scope(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows of a figure frame the request's reader may see (the request reader's scope): a
-    ranking or a table of units never lists another branch's units."""
-    from .request import current_scope
-
-    scope = current_scope()
-    if scope is None or getattr(scope, "is_everything", False) or "code" not in frame:
-        return frame
-    return scope.filter(frame)
+    return build_cells({code: request.in_scope(figures.figures(code, period_label, level, parent)) for code in codes})
 
 
 def with_zones(table: pd.DataFrame) -> pd.DataFrame:
@@ -193,8 +182,8 @@ def movers(indicator_code: str, period_label: str, level: str, parent: str | Non
     end = period.end
     start = add_months(end, -MOVERS_MONTHS)
     ind = figures.indicator(indicator_code)
-    now = in_scope(figures.figures(indicator_code, end, level, parent))
-    before = in_scope(figures.figures(indicator_code, start, level, parent))
+    now = request.in_scope(figures.figures(indicator_code, end, level, parent))
+    before = request.in_scope(figures.figures(indicator_code, start, level, parent))
     top, bottom = rank_movers(now, before, bool(ind["higher_is_better"]), n)
     return {"start": start, "end": end, "top": top, "bottom": bottom}
 

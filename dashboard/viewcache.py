@@ -69,6 +69,23 @@ def _view_of(path: str) -> tuple[str, dict] | None:
     return None
 
 
+def page_request(path: str, args) -> "request.Request | None":
+    """The page at `path` read by the request reader with the query `args` (a mapping or a
+    MultiDict), as its layout will read it, or None for a page that is not a reader's view.
+    The unit page's unit is its path's; Dash Pages lets ``?code=`` override it, so a ``code``
+    given in the query is read (and refused when outside the scope) too."""
+    from urllib.parse import unquote
+
+    found = _view_of(path.rstrip("/") or "/")
+    if found is None:
+        return None
+    view, path_vars = found
+    raw = {k: (args.getlist(k) if hasattr(args, "getlist") else args[k]) for k in args}
+    if view == "unit":
+        raw = {k: v for k, v in raw.items() if k != "unit"} | {"unit": unquote(path_vars.get("code", ""))}
+    return request.read(view, raw)
+
+
 def key_for(path: str, search: str) -> tuple[str, str] | None:
     """The cache key of the page at `path` + `search` for the current reader, or None when the
     page is not one we cache."""

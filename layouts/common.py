@@ -96,6 +96,18 @@ def nav_pages() -> list[dict]:
     return sorted(pages, key=lambda p: (p.get("order", 99), p["path"]))
 
 
+def forbidden(req: Request):
+    """A unit outside a unit head's scope was asked for (the request reader's 403): say so, show
+    nothing of it, offer the user's own unit."""
+    lang = req.lang
+    home = getattr(req.scope, "home", None)
+    blocks = [html.H1(t("auth_forbidden_title", lang), className="page-title"),
+              dbc.Alert(t("auth_forbidden_unit", lang), color="danger", id="unit-forbidden")]
+    if home:
+        blocks.append(dcc.Link(t("auth_to_my_unit", lang), href=href(f"/unit/{home}", lang=lang_param(lang))))
+    return html.Div(blocks, id="page-forbidden")
+
+
 def shell(children, *, req: Request, active: str, path: str, warnings: list[str] | None = None):
     """The frame of a normal page: navigation, demo label, warnings, then the content in <main>."""
     lang = req.lang
@@ -120,6 +132,9 @@ def shell(children, *, req: Request, active: str, path: str, warnings: list[str]
                     type="button", n_clicks=0, **{"aria-label": t("nav_menu", lang), "aria-controls": "nav-collapse"}),
         dbc.Collapse([search, dbc.Nav(links, className="ms-auto", navbar=True)], id="nav-collapse", navbar=True),
     ], fluid=True), color="primary", dark=True, expand="lg", className="mb-3 no-print-nav", tag="header")
+    if req.forbidden:
+        # The reader refused a unit outside the user's scope: the page says so, and nothing else.
+        children, warnings = forbidden(req), []
     body = []
     if demo_loaded():
         body.append(html.Div(t("demo_banner", lang), className="demo-banner", id="demo-banner", role="note"))

@@ -321,7 +321,7 @@ def unit_panel(ind: dict, state: MapState) -> dbc.Card:
 def map_body(state: MapState) -> html.Div:
     lang = state.lang
     ind = figures.indicator(state.indicator)
-    frame = figures.figures(state.indicator, state.period, state.level, state.parent)
+    frame = state.req.in_scope(figures.figures(state.indicator, state.period, state.level, state.parent))
     notes = []
     if not frame.empty and int(frame["expected"].sum()) == 0:
         notes.append(dbc.Alert(t("map_not_broken_down", lang, kind=maps.reporter_word(ind, lang)), color="info",

@@ -260,7 +260,7 @@ def url_for(state: dict, **changes) -> str:
 def controls(state: dict, lang: str):
     units = figures.units()
     zones = units[(units["level"] == hierarchy.middle_level()) & units["valid_to"].isna()].sort_values("name")
-    zones = sc.in_scope(zones.reset_index(drop=True))  # a unit head picks among their own zones only
+    zones = request.in_scope(zones.reset_index(drop=True))  # a unit head picks among their own zones only
     heads = set(figures.headline_codes())
     codes = list(figures.indicators()["code"])
     months = sorted({m for code in codes if code in heads for m in figures.months(code)}, reverse=True) \

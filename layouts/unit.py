@@ -250,17 +250,6 @@ def not_found(code: str, lang: str):
     ])
 
 
-def forbidden(req: Request):
-    """Outside a unit head's scope: say so, show nothing of the unit, offer the user's own."""
-    lang = req.lang
-    home = getattr(req.scope, "home", None)
-    blocks = [html.H1(t("auth_forbidden_title", lang), className="page-title"),
-              dbc.Alert(t("auth_forbidden_unit", lang), color="danger", id="unit-forbidden")]
-    if home:
-        blocks.append(dcc.Link(t("auth_to_my_unit", lang), href=href(f"/unit/{home}", lang=lang_param(lang))))
-    return html.Div(blocks)
-
-
 def layout(code: str | None = None, **query):
     # The path names the unit; a `unit` or `code` parameter in the query cannot override it.
     path_code = code if isinstance(code, str) else ""
@@ -269,8 +258,8 @@ def layout(code: str | None = None, **query):
     lang = req.lang
     path = f"/unit/{path_code}"
     status = req.status()
-    if status == 403:
-        return shell(forbidden(req), req=req, active="targets", path=path, warnings=[])
+    if req.forbidden:  # the frame shows the refusal (layouts.common.shell)
+        return shell(None, req=req, active="targets", path=path)
     if req.unit is None or status == 404:
         return shell(not_found(path_code[:40], lang), req=req, active="targets", path=path, warnings=[])
     try:

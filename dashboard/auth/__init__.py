@@ -14,6 +14,9 @@ the database (every decision that needs it is taken at request time):
 
 For views and the request reader: ``current_scope()``, ``current_user()``, ``can_read()``,
 ``is_admin()`` and ``wall_access(token)`` (from ``access.py``), and ``Scope`` (``scope.py``).
+This package says who is signed in and what their scope is; whether a request may see a unit
+is decided by the request reader alone (``dashboard.request``: ``Request.forbidden``,
+``Request.allows/visible/in_scope``).
 """
 from __future__ import annotations
 

@@ -15,14 +15,16 @@ In order:
    redirect to the sign-in page; ``/api`` and ``/export`` answer 401; Dash callbacks answer
    401 JSON, except the wall's own (its page and its refresh), which check the screen's
    token or the reader themselves, so a token screen works with nobody logged in.
-6. A first proof of scope: ``/unit/<code>`` outside a unit head's scope is a 403 page.
-   Full enforcement belongs to the request reader, through ``access.current_scope()``.
+6. Scope is not decided here: a page is read by the one request reader
+   (``dashboard.request``, the view its page declares) and a request the reader finds
+   forbidden (a unit outside a unit head's scope) is answered with the 403 page. The API and
+   the downloads answer the reader's 403 themselves; inside the app the page's frame shows
+   the same sentence (``layouts.common.shell``).
 """
 from __future__ import annotations
 
 import logging
-import re
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from flask import jsonify, redirect, request
 
@@ -41,7 +43,6 @@ WALL_PATH = "/wall"
 #: The wall's callbacks (dashboard.auth checks them by their outputs, as Dash names them).
 WALL_REFRESH_OUTPUT = "..wall-deck.children...wall-meta.children...wall-status.children.."
 PAGES_OUTPUT = ".._pages_content.children..._pages_store.data.."
-UNIT_PAGE = re.compile(r"^/unit/([^/]+)/?$")
 
 
 def check():
@@ -121,13 +122,12 @@ def is_wall_callback(body) -> bool:
 
 
 def _page_scope(path: str):
-    scope = access.current_scope()
-    if scope.is_everything:
-        return None
-    match = UNIT_PAGE.match(path)
-    if match:
-        # Dash Pages lets a query parameter override the path's (?code=…): check both.
-        for code in (unquote(match.group(1)), request.args.get("code")):
-            if code and not scope.allows(code):
-                return views.forbidden_unit_page()
+    """The 403 page when the request reader refuses what this page asks for."""
+    from .. import viewcache
+
+    if access.current_scope().is_everything:
+        return None  # nothing to refuse: no need to read the page's parameters here
+    req = viewcache.page_request(path, request.args)
+    if req is not None and req.forbidden:
+        return views.forbidden_unit_page()
     return None
