@@ -14,10 +14,10 @@ import secrets
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-SUFFIXES = (".csv", ".xlsx")
+SUFFIXES = (".csv", ".xlsx", ".json")
 LIFETIME = 3600
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
@@ -31,6 +31,7 @@ class Staged:
     kind: str
     number_format: str
     created: float
+    options: dict = field(default_factory=dict)   # how to read it: layout, year, mapping… (the upload page's)
 
 
 def folder(configured: str | None) -> Path:
@@ -80,7 +81,15 @@ def get(root: Path, token: str | None, owner: str) -> Staged | None:
     if meta.get("owner") != owner or not paths or time.time() - float(meta.get("created", 0)) > LIFETIME:
         return None
     return Staged(token, paths[0], meta["filename"], owner, meta.get("kind", ""), meta.get("number_format", "plain"),
-                  float(meta["created"]))
+                  float(meta["created"]), dict(meta.get("options") or {}))
+
+
+def remember(staged: Staged, **fields) -> None:
+    """Store fields of the staged file's meta (``kind``, ``options``) for the next step."""
+    meta_path = staged.path.parent / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta.update(fields)
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
 
 def discard(root: Path, token: str) -> None:
