@@ -50,10 +50,10 @@ def save(engine: Engine, name: str, mapping: Mapping, user: str, layout: str = "
     at = datetime.now(timezone.utc)
     params = {"name": name, "layout": layout, "mapping": mapping.text(), "at": at, "user": user}
     with engine.begin() as conn:
-        found = sql.fetch_value(conn, "import_mapping_by_name", name=name)
+        found = sql.fetch_value(conn, "import_mapping_by_name", mapping_name=name)
         if found is None:
             sql.run(conn, "import_mapping_insert", params)
-            found = sql.fetch_value(conn, "import_mapping_by_name", name=name)
+            found = sql.fetch_value(conn, "import_mapping_by_name", mapping_name=name)
             action = "mapping_save"
         else:
             sql.run(conn, "import_mapping_update", {**params, "id": int(found)})
