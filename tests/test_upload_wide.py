@@ -266,6 +266,8 @@ def test_wrong_choices_are_refused_by_name_never_a_500(site, use_engine, tmp_pat
     page = body(client.get("/admin/upload"))
     assert client.post("/admin/upload", data={"csrf_token": csrf(page), "action": "recheck",
                                               "token": "x" * 43}).status_code == 400
+    english = body(upload(client, content, "quy_1.xlsx", lang="en"))
+    assert "Layout detected: Wide report." in english and "numerator" in english and "by name" in english
     ready = body(upload(client, content, "quy_1.xlsx"))
     unnamed = post(client, ready, "save_mapping", mapping_name="  ")
     assert unnamed.status_code == 200 and "Hãy đặt tên" in body(unnamed)

@@ -7,7 +7,12 @@ server under a token (``importer.staging``); the page shows every problem the im
 checks find (file, row, column, message), or the preview of what the load would change
 (``importer.preview``: the real loader in a rolled-back transaction). Confirming re-checks the
 staged file and loads it with the same loader as ``dashboard import``, the signed-in admin
-recorded in the audit. The loads page lists ``data_loads`` with what each load changed, and
+recorded in the audit. For values the page takes the importer's reading options (layout
+detected or chosen, year, indicator, DHIS2 with its mapping file, a saved mapping); a wide
+report's reading (``wide.Understood``) is shown as a table whose unit matches the admin
+corrects and checks again (the corrections become the mapping's ``units``, kept with the
+staged file), and the mapping can be saved by name (``importer.mappings``) for next month.
+The loads page lists ``data_loads`` with what each load changed, and
 undoes one (``dashboard.undo``) after a confirmation that names the later loads in its way.
 """
 from __future__ import annotations

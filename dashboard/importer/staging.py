@@ -3,7 +3,8 @@
 The upload page checks a file and shows its preview; the confirmation names only the token,
 so the browser never sends the file twice nor holds it. A staged file belongs to the account
 that uploaded it, lives ``LIFETIME`` seconds, and goes once loaded. Files are stored as
-``<UPLOAD_DIR>/<token>/upload.csv|.xlsx`` with their own name in ``meta.json``; the name a
+``<UPLOAD_DIR>/<token>/upload.csv|.xlsx|.json`` with their own name and how to read them (the
+upload page's options: layout, year, saved mapping, corrections) in ``meta.json``; the name a
 browser sends is never used as a path.
 """
 from __future__ import annotations

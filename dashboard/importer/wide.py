@@ -41,6 +41,8 @@ from .report import Issue, IssueLog, column_letter
 
 MAX_HEADER_SCAN = 40
 MAX_WIDE_ROWS = 50_000
+#: Units offered beside a matched one in the upload page's mapping table (same parent, same kind).
+BESIDE = 20
 LONG_HEADER = list(FORMATS["values"].required)
 
 _NAME_LABELS = ("ten", "don vi", "dia phuong", "xa phuong", "co so", "unit", "name", "khu vuc", "dia ban",
@@ -356,6 +358,7 @@ class SheetReader:
         self.failed = False
         self.unread: list[Column] = []
         self.block_ind: str | None = None
+        self._by_parent: dict | None = None
 
     def error(self, key, line=None, col=None, label=None, value=None, **params):
         self.failed = True
@@ -627,8 +630,8 @@ class SheetReader:
         else:
             key = self._unit_key(bare, stack)
         pool = ([self.names.entities[code]] if code else []) + list(candidates)
-        if code:
-            pool += self.names.by_bare.get(strip_prefix(fold(bare)), []) + self.names.suggest(fold(bare))
+        if code:  # the same name elsewhere, then the units beside it (dict look-ups: no fuzzy search per row)
+            pool += self.names.by_bare.get(strip_prefix(fold(bare)), []) + self._beside(code)
         choices: list[tuple[str, str, str]] = []
         for e in pool:
             if e.code not in {c[0] for c in choices}:
@@ -636,6 +639,15 @@ class SheetReader:
         self.opt.understood.units.append({
             "sheet": self.sheet.title, "line": line, "cell": f"{column_letter(col + 1)}{line}", "written": bare,
             "key": key, "code": code, "status": status, "candidates": choices})
+
+    def _beside(self, code: str) -> list:
+        """Up to ``BESIDE`` entities of the same kind under the same parent as ``code``."""
+        if self._by_parent is None:
+            self._by_parent = {}
+            for e in self.names.entities.values():
+                self._by_parent.setdefault((e.ancestors[:1], e.kind), []).append(e)
+        e = self.names.entities[code]
+        return self._by_parent.get((e.ancestors[:1], e.kind), [])[:BESIDE]
 
     def _number(self, line: int, col: Column) -> tuple[float | None, bool]:
         """(number, ok)."""
