@@ -275,3 +275,25 @@ def test_wrong_choices_are_refused_by_name_never_a_500(site, use_engine, tmp_pat
     long_page = body(upload(client, long_file, "v.csv"))
     assert "Đã nhận ra dạng tệp: Dạng dọc" in long_page and 'id="upload-map-units"' not in long_page
     assert every_table_checksum(use_engine) == before
+
+
+def test_the_migration_adds_the_table_and_goes_back(empty_engine):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from dashboard.database import _alembic_config, current_revision, upgrade
+    from dashboard.importer import mappings
+    from dashboard.importer.wide import Mapping
+
+    assert current_revision(empty_engine) == "0008_import_mappings"
+    saved = mappings.save(empty_engine, "Báo cáo tháng", Mapping(units={"An Lão": "31402"}), "quan.tri")
+    again = mappings.save(empty_engine, "Báo cáo  tháng ", Mapping(units={"An Lão": "31403"}), "quan.tri")
+    assert again == saved and [m["name"] for m in mappings.saved(empty_engine)] == ["Báo cáo tháng"]
+    assert mappings.get(empty_engine, saved)[1].units == {"An Lão": "31403"}
+    assert mappings.get(empty_engine, "x") is None and mappings.get(empty_engine, saved + 1) is None
+    with empty_engine.connect() as conn:
+        with conn.begin():
+            command.downgrade(_alembic_config(conn), "0007_boundary_layers")
+    assert "import_mappings" not in inspect(empty_engine).get_table_names()
+    upgrade(empty_engine)
+    assert "import_mappings" in inspect(empty_engine).get_table_names() and mappings.saved(empty_engine) == []
