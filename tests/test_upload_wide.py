@@ -119,7 +119,7 @@ WRITTEN = [("1", "Phường Bốn", "00004"), ("2", "Năm", "00005"), ("3", "An 
            ("5", "Xã  An Lão", "31403"), ("6", "Xã Tám", "00008")]
 
 
-def april_book(path) -> None:
+def april_book(path, renamed: dict[str, str] | None = None) -> None:
     """A one-month report: a merged title with the month, the names without zones, numbers
     typed as text with Vietnamese dots, a total row, a signature."""
     wb = Workbook()
@@ -136,6 +136,7 @@ def april_book(path) -> None:
     ws.cell(line, 3, vi(sum(n for n, _ in APRIL.values())))
     ws.cell(line, 4, vi(sum(d for _, d in APRIL.values())))
     for num, name, code in WRITTEN:
+        name = (renamed or {}).get(name, name)
         line += 1
         n, d = APRIL[(code, "2026-04")]
         ws.cell(line, 1, num)
@@ -232,6 +233,28 @@ def test_a_shared_name_is_corrected_in_the_table_then_the_saved_mapping_serves_n
     with use_engine.connect() as conn:
         actions = [r[0] for r in conn.execute(text("SELECT action FROM audit_log WHERE action LIKE 'mapping%'"))]
     assert actions == ["mapping_save"]
+
+
+def test_an_unknown_name_is_given_its_code_by_hand(site, use_engine, tmp_path):
+    client = admin(site)
+    content = book_bytes(tmp_path, april_book, "thang_4.xlsx",
+                         renamed={"Xã Tám": "Xã Tám Mới", "An Lão": "TYT An Lão", "Xã  An Lão": "Xã An Lão 2"})
+    page = body(upload(client, content, "thang_4.xlsx"))
+    units = {u["written"]: u for u in unit_rows(page)}
+    assert units["Xã Tám Mới"]["status"] == "unknown" and 'name="other_' in page
+    choices = {units["TYT An Lão"]["i"]: "31402", units["Xã An Lão 2"]["i"]: "31403"}
+
+    typo = post(client, page, "recheck", **mapping_form(page, choices), **{f"other_{units['Xã Tám Mới']['i']}": "0008"})
+    page = body(typo)
+    assert typo.status_code == 422 and "0008" in page  # no such unit: said, still to correct
+    units = {u["written"]: u for u in unit_rows(page)}
+    fixed = post(client, page, "recheck", **mapping_form(page, {}), **{f"other_{units['Xã Tám Mới']['i']}": "00008"})
+
+    page = body(fixed)
+    assert fixed.status_code == 200, page
+    assert {u["written"]: u["code"] for u in unit_rows(page)}["Xã Tám Mới"] == "00008"
+    assert post(client, page, "confirm").status_code == 200
+    assert stored(use_engine, ["2026-04"]) == {k: (float(n), float(d)) for k, (n, d) in APRIL.items()}
 
 
 def test_a_dhis2_data_value_set_with_its_mapping_file_loads_its_pairs(site, use_engine):

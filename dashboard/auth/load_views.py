@@ -307,7 +307,7 @@ def _recheck(views, lang: str, ctx: dict):
         key = form.get(f"key_{i}")
         if key is None:
             break
-        code = (form.get(f"code_{i}") or "").strip()
+        code = (form.get(f"other_{i}") or "").strip() or (form.get(f"code_{i}") or "").strip()
         if code and code != (form.get(f"was_{i}") or ""):
             units[key[:300]] = code[:64]
     opts["units"] = units
