@@ -69,3 +69,58 @@ def test_upload_preview_confirm_in_the_browser(admin_server, page, tmp_path):
     page.click("#upload-to-loads")
     page.wait_for_selector("#loads-table", timeout=30_000)
     assert "sửa số.csv" in page.text_content("#loads-table")
+
+
+def test_a_wide_report_corrected_in_the_mapping_table_in_the_browser(admin_server, page, tmp_path):
+    """A zone's communes by name, one written so that no unit has it: the page says the layout
+    it detected, lists the name with a box for its code; typed in, checked again, saved, loaded."""
+    from openpyxl import Workbook
+
+    engine = admin_server.engine
+    with engine.connect() as conn:
+        zone = conn.execute(text("SELECT code, name FROM units WHERE level = 'district' ORDER BY code LIMIT 1")).one()
+        communes = conn.execute(text("SELECT code, name FROM units WHERE parent_code = :z AND level = 'commune' "
+                                     "AND valid_to IS NULL ORDER BY code LIMIT 4"), {"z": zone.code}).all()
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["BÁO CÁO TỶ LỆ NGƯỜI DÂN CÓ HỒ SƠ SỨC KHỎE ĐIỆN TỬ THÁNG 8 NĂM 2025"])
+    ws.append([])
+    ws.append(["STT", "Tên đơn vị", "Tử số", "Mẫu số"])
+    ws.append(["I", zone.name])
+    expected = {}
+    for i, c in enumerate(communes, start=1):
+        written = "Đơn vị chưa có tên này" if i == 1 else c.name
+        ws.append([i, written, 10 * i, 100 * i])
+        expected[c.code] = (10.0 * i, 100.0 * i)
+    path = tmp_path / "báo cáo tháng 8.xlsx"
+    wb.save(path)
+
+    page.goto(admin_server.url + "/admin/upload")
+    if page.query_selector("#login-form"):
+        page.fill("#username", "quan.tri")
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+    page.wait_for_selector("#upload-form", timeout=30_000)
+    page.set_input_files("#upload-file", str(path))
+    page.click("#upload-check")
+    page.wait_for_selector("#upload-map-units", timeout=60_000)
+    assert "Báo cáo dạng bảng rộng" in page.text_content("#upload-layout")
+    unknown = page.query_selector("tr.upload-map-unit[data-status='unknown'] input[name^='other_']")
+    unknown.fill(communes[0].code)
+    page.click("#upload-recheck")
+    page.wait_for_selector("#upload-ready, #upload-problems", timeout=60_000)
+    assert page.query_selector("#upload-ready"), page.text_content("#upload-issues")
+    # the first check answered 422 (a name to correct), which Chromium logs as a failed resource
+    page.errors[:] = [e for e in page.errors if "status of 422" not in e]
+    page.fill("#upload-mapping-name", "Báo cáo tháng (trình duyệt)")
+    page.click("#upload-save-mapping")
+    page.wait_for_selector("#upload-notice", timeout=60_000)
+    page.click("#upload-confirm")
+    page.wait_for_selector("#upload-loaded", timeout=60_000)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT entity_code, numerator, denominator FROM kpi_values WHERE period = "
+                                 "'2025-08' AND indicator_code = 'hssk'")).all()
+    assert {r[0]: (float(r[1]), float(r[2])) for r in rows if r[0] in expected} == expected
+    page.goto(admin_server.url + "/admin/upload")
+    page.wait_for_selector("#upload-form", timeout=30_000)
+    assert "Báo cáo tháng (trình duyệt)" in page.text_content("#upload-mapping-id")

@@ -3,7 +3,8 @@
 The upload page checks a file and shows its preview; the confirmation names only the token,
 so the browser never sends the file twice nor holds it. A staged file belongs to the account
 that uploaded it, lives ``LIFETIME`` seconds, and goes once loaded. Files are stored as
-``<UPLOAD_DIR>/<token>/upload.csv|.xlsx`` with their own name in ``meta.json``; the name a
+``<UPLOAD_DIR>/<token>/upload.csv|.xlsx|.json`` with their own name and how to read them (the
+upload page's options: layout, year, saved mapping, corrections) in ``meta.json``; the name a
 browser sends is never used as a path.
 """
 from __future__ import annotations
@@ -14,10 +15,10 @@ import secrets
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-SUFFIXES = (".csv", ".xlsx")
+SUFFIXES = (".csv", ".xlsx", ".json")
 LIFETIME = 3600
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
@@ -31,6 +32,7 @@ class Staged:
     kind: str
     number_format: str
     created: float
+    options: dict = field(default_factory=dict)   # how to read it: layout, year, mapping… (the upload page's)
 
 
 def folder(configured: str | None) -> Path:
@@ -80,7 +82,15 @@ def get(root: Path, token: str | None, owner: str) -> Staged | None:
     if meta.get("owner") != owner or not paths or time.time() - float(meta.get("created", 0)) > LIFETIME:
         return None
     return Staged(token, paths[0], meta["filename"], owner, meta.get("kind", ""), meta.get("number_format", "plain"),
-                  float(meta["created"]))
+                  float(meta["created"]), dict(meta.get("options") or {}))
+
+
+def remember(staged: Staged, **fields) -> None:
+    """Store fields of the staged file's meta (``kind``, ``options``) for the next step."""
+    meta_path = staged.path.parent / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta.update(fields)
+    meta_path.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
 
 
 def discard(root: Path, token: str) -> None:

@@ -35,12 +35,14 @@ import yaml
 from .cells import BadCell, CellError, read_code, read_number
 from .formats import FORMATS, UNIT_LEVELS
 from .names import (PeriodText, UnitNames, fold, numbering, period_in_title, read_period, roman_value, shown,
-                    split_numbering, year_in)
+                    split_numbering, strip_prefix, year_in)
 from .readers import Table, _scan_bytes, _xlsx_cell, _zip_problem
 from .report import Issue, IssueLog, column_letter
 
 MAX_HEADER_SCAN = 40
 MAX_WIDE_ROWS = 50_000
+#: Units offered beside a matched one in the upload page's mapping table (same parent, same kind).
+BESIDE = 20
 LONG_HEADER = list(FORMATS["values"].required)
 
 _NAME_LABELS = ("ten", "don vi", "dia phuong", "xa phuong", "co so", "unit", "name", "khu vuc", "dia ban",
@@ -160,7 +162,12 @@ class Mapping:
 
     @classmethod
     def read(cls, path: Path) -> "Mapping":
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        return cls.parse(Path(path).read_text(encoding="utf-8"))
+
+    @classmethod
+    def parse(cls, source: str) -> "Mapping":
+        """A mapping from its YAML text (a file's, or one saved on the server)."""
+        data = yaml.safe_load(source) or {}
         if not isinstance(data, dict):
             raise ValueError("mapping must be a YAML mapping")
         return cls(indicator=data.get("indicator"), year=data.get("year"),
@@ -168,6 +175,10 @@ class Mapping:
                    units={str(k): str(v) for k, v in (data.get("units") or {}).items()})
 
     def write(self, path: Path) -> None:
+        Path(path).write_text(self.text(), encoding="utf-8")
+
+    def text(self) -> str:
+        """The YAML text (with its bilingual comment) that :meth:`parse` reads back."""
         data: dict[str, Any] = {"layout": "wide"}
         if self.indicator:
             data["indicator"] = self.indicator
@@ -179,8 +190,7 @@ class Mapping:
                 "# How to read a wide report (dashboard import values --mapping this-file).\n"
                 "# columns: tiêu đề cột -> chỉ tiêu, phần (numerator = tử số, denominator = mẫu số) hoặc ignore.\n"
                 "# units: tên như trong tệp (hoặc 'Khu vực > Tên') -> mã đơn vị.\n")
-        Path(path).write_text(head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120),
-                              encoding="utf-8")
+        return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
 
 
 @dataclass
@@ -191,6 +201,21 @@ class Options:
     number_format: str = "plain"
     mapping: Mapping | None = None
     learned: Mapping | None = None  # filled with what was understood (for --save-mapping)
+    understood: "Understood | None" = None  # filled row by row (for the upload page's mapping table)
+
+
+@dataclass
+class Understood:
+    """What the reader made of each unit row and value column, for a person to check and correct.
+
+    ``units``: one dict per unit row read or refused by name: sheet, line, cell, written (the
+    name as in the file), key (how a mapping names it: 'Zone > Name' where the name is shared),
+    code (None when refused), status (``name``, ``mapping``, ``ambiguous``, ``unknown``) and
+    candidates ((code, name, kind) a person may choose from, the match first).
+    ``columns``: sheet, letter, label, months, indicator, part (``block`` rows: an indicator
+    heading among the rows)."""
+    units: list[dict] = field(default_factory=list)
+    columns: list[dict] = field(default_factory=list)
 
 
 # --- issues with the sheet's cells ----------------------------------------------------------
@@ -333,6 +358,7 @@ class SheetReader:
         self.failed = False
         self.unread: list[Column] = []
         self.block_ind: str | None = None
+        self._by_parent: dict | None = None
 
     def error(self, key, line=None, col=None, label=None, value=None, **params):
         self.failed = True
@@ -552,6 +578,7 @@ class SheetReader:
         if self.failed or not values:
             return []
         self._learn(cols, values)
+        self._note_columns(values)
         return self._rows(values, label_cols, roles)
 
     def _column_has_figures(self, col: int) -> bool:
@@ -584,6 +611,43 @@ class SheetReader:
                 spec["part"] = c.part
             if spec and c.label:
                 learned.columns.setdefault(c.label, spec)
+
+    def _note_columns(self, values: list[Column]) -> None:
+        if self.opt.understood is None:
+            return
+        for c in values:
+            self.opt.understood.columns.append({
+                "sheet": self.sheet.title, "letter": c.letter, "label": c.label,
+                "months": c.period.months() if c.period and c.period.year else [],
+                "indicator": c.indicator, "part": c.part})
+
+    def _note_unit(self, line: int, col: int, bare: str, stack, code: str | None, status: str,
+                   candidates=()) -> None:
+        if self.opt.understood is None:
+            return
+        if status in ("ambiguous", "unknown"):
+            key = f"{self.names.entities[stack[-1][0]].name} > {bare}" if stack else bare
+        else:
+            key = self._unit_key(bare, stack)
+        pool = ([self.names.entities[code]] if code else []) + list(candidates)
+        if code:  # the same name elsewhere, then the units beside it (dict look-ups: no fuzzy search per row)
+            pool += self.names.by_bare.get(strip_prefix(fold(bare)), []) + self._beside(code)
+        choices: list[tuple[str, str, str]] = []
+        for e in pool:
+            if e.code not in {c[0] for c in choices}:
+                choices.append((e.code, e.name, e.kind))
+        self.opt.understood.units.append({
+            "sheet": self.sheet.title, "line": line, "cell": f"{column_letter(col + 1)}{line}", "written": bare,
+            "key": key, "code": code, "status": status, "candidates": choices})
+
+    def _beside(self, code: str) -> list:
+        """Up to ``BESIDE`` entities of the same kind under the same parent as ``code``."""
+        if self._by_parent is None:
+            self._by_parent = {}
+            for e in self.names.entities.values():
+                self._by_parent.setdefault((e.ancestors[:1], e.kind), []).append(e)
+        e = self.names.entities[code]
+        return self._by_parent.get((e.ancestors[:1], e.kind), [])[:BESIDE]
 
     def _number(self, line: int, col: Column) -> tuple[float | None, bool]:
         """(number, ok)."""
@@ -664,6 +728,10 @@ class SheetReader:
             if heading_ind and not has_fig and code_raw is None:
                 block_ind, last_row, stack, generic = heading_ind, None, [], []
                 self.block_ind = block_ind
+                if self.opt.understood is not None:
+                    self.opt.understood.columns.append({"sheet": sheet.title, "letter": f"{line}", "label": bare,
+                                                        "months": months, "indicator": heading_ind,
+                                                        "part": "block"})
                 indicators.add(heading_ind)
                 continue
             # totals
@@ -713,15 +781,20 @@ class SheetReader:
                     code = mapped
                     if code not in self.names.entities:
                         self.error("imp_wide_unknown_code", line, name_col, bare, code, hint=" (mapping)")
+                        self._note_unit(line, name_col, bare, stack, None, "unknown",
+                                        self.names.suggest(fold(bare)))
                         continue
+                    status = "mapping"
                 else:
                     res = self.names.resolve(bare, allowed, within, months)
                     if res.candidates:
                         if has_fig or any(e.kind not in kinds for e in res.candidates):
                             self.error("imp_wide_ambiguous", line, name_col, bare, bare,
                                        candidates=shown(res.candidates, " hay/or "))
+                            self._note_unit(line, name_col, bare, stack, None, "ambiguous", res.candidates)
                         continue
                     code = res.code
+                    status = "name"
                     if code is None:
                         if num_mark and roman_value(num_mark) and not has_fig:
                             group_ids += 1
@@ -740,10 +813,13 @@ class SheetReader:
                             hint = shown(res.suggestions)
                             self.error("imp_wide_unknown_unit", line, name_col, bare, bare,
                                        hint=f"; có phải / did you mean {hint}?" if hint else "")
+                            self._note_unit(line, name_col, bare, stack, None, "unknown", res.suggestions)
                         continue
             entity = self.names.entities[code]
             if self.opt.learned is not None and code_raw is None:
                 self.opt.learned.units.setdefault(self._unit_key(bare, stack), code)
+            if code_raw is None:
+                self._note_unit(line, name_col, bare, stack, code, status)
             if entity.kind not in kinds:
                 # a zone (or commune above its facilities): encloses the rows below; its figures are a subtotal
                 while stack and stack[-1][0] not in entity.ancestors:
