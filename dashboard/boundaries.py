@@ -50,6 +50,7 @@ from shapely.geometry.polygon import orient
 from sqlalchemy import Connection, Engine
 
 from . import sql
+from .cache import memoized
 
 log = logging.getLogger(__name__)
 
@@ -668,6 +669,7 @@ class PreparedLayer:
 _MAX_PARSED = 256
 _parsed: dict[tuple, PreparedLayer | None] = {}
 _boundary_versions: dict[tuple[str, int], str] = {}
+_last_boundary: dict[str, str] = {}  # url -> the last boundary version read
 _parse_lock = threading.Lock()
 
 
@@ -677,60 +679,92 @@ def _engine_url() -> str:
     return figures.engine().url.render_as_string(hide_password=False)
 
 
-def boundary_version() -> str:
-    """The boundary version of the database being read. It is read once per data version in
-    each process (a boundary import is a write, so it bumps the data version too) and a data
-    load that leaves the boundaries alone finds the same boundary version: nothing re-parsed."""
+def _data_version() -> int:
+    from . import figures
+
+    return figures.version()
+
+
+@memoized(_data_version, name="boundaries.stored_version")
+def _stored_version(url: str) -> str:
+    """meta.boundary_version, read through the shared cache: an outage serves the last good one,
+    so a worker started during it still knows which layers to draw."""
     from . import figures
     from .database import get_meta
 
+    with figures.engine().connect() as conn:
+        return str(get_meta(conn, BOUNDARY_VERSION_KEY, "0") or "0")
+
+
+@memoized(_data_version, name="boundaries.layer_row")
+def _layer_row(url: str, boundary: str, level: str, parent_code: str) -> tuple | None:
+    """The stored layer as text (GeoJSON, shapes, tolerance, bytes), through the shared cache
+    for the same reason; `boundary` keys it, so a re-import is never served an old layer."""
+    from . import figures
+
+    with figures.engine().connect() as conn:
+        row = conn.execute(sql.statement("boundary_layer"), {"level": level, "parent_code": parent_code}).first()
+    return None if row is None else (row.level, row.parent_code, row.geojson, row.shapes, row.tolerance, row.bytes)
+
+
+def boundary_version() -> str:
+    """The boundary version of the database being read. It is read once per data version in
+    each process (a boundary import is a write, so it bumps the data version too) and a data
+    load that leaves the boundaries alone finds the same boundary version: nothing re-parsed.
+    A failed read is never remembered: the last version this process knew is used meanwhile."""
     url = _engine_url()
-    data_version = figures.version()
-    key = (url, data_version)
+    try:
+        key = (url, _data_version())
+    except Exception:  # noqa: BLE001 - no data version at all (database away, nothing kept)
+        return _last_boundary.get(url, "0")
     known = _boundary_versions.get(key)
     if known is not None:
         return known
     try:
-        with figures.engine().connect() as conn:
-            known = str(get_meta(conn, BOUNDARY_VERSION_KEY, "0") or "0")
-    except Exception:  # noqa: BLE001 - a database without a meta table yet: no boundaries either
+        known = _stored_version(url)
+    except Exception:  # noqa: BLE001 - not migrated yet, or away with nothing kept
         log.warning("boundary version unreadable", exc_info=True)
-        return "0"
+        return _last_boundary.get(url, "0")
     if len(_boundary_versions) > 64:
         _boundary_versions.clear()
-    _boundary_versions[key] = known
+    _boundary_versions[key] = _last_boundary[url] = known
     return known
 
 
 def _parse_layer(row) -> PreparedLayer:
-    collection = json.loads(row.geojson)
-    shapes = {c: tuple(v) for c, v in json.loads(row.shapes).items()}
-    return PreparedLayer(level=row.level, parent_code=row.parent_code, tolerance=float(row.tolerance),
+    level, parent_code, geojson, shapes, tolerance, size = row
+    collection = json.loads(geojson)
+    shapes = {c: tuple(v) for c, v in json.loads(shapes).items()}
+    return PreparedLayer(level=level, parent_code=parent_code, tolerance=float(tolerance),
                          features={str(f["id"]): f for f in collection["features"]}, shapes=shapes,
-                         bytes=int(row.bytes))
+                         bytes=int(size))
 
 
-def _read_layer(level: str, parent_code: str) -> PreparedLayer | None:
-    from . import figures
+_UNREADABLE = object()
 
+
+def _read_layer(boundary: str, level: str, parent_code: str):
     try:
-        with figures.engine().connect() as conn:
-            row = conn.execute(sql.statement("boundary_layer"), {"level": level, "parent_code": parent_code}).first()
-    except Exception:  # noqa: BLE001 - a database not yet migrated to 0007 has no layers
+        row = _layer_row(_engine_url(), boundary, level, parent_code)
+    except Exception:  # noqa: BLE001 - not migrated to 0007 yet, or the database away with nothing kept
         log.warning("no boundary layer readable for %s/%s", level, parent_code, exc_info=True)
-        return None
+        return _UNREADABLE
     return _parse_layer(row) if row is not None else None
 
 
 def prepared(level: str, parent_code: str) -> PreparedLayer | None:
-    """The stored layer (level, parent), parsed once per boundary version (None if none)."""
-    key = (_engine_url(), boundary_version(), level, parent_code)
+    """The stored layer (level, parent), parsed once per boundary version (None if none).
+    A layer that could not be read is not remembered as missing: the next request asks again."""
+    boundary = boundary_version()
+    key = (_engine_url(), boundary, level, parent_code)
     if key in _parsed:
         return _parsed[key]
     with _parse_lock:
         if key in _parsed:
             return _parsed[key]
-        found = _read_layer(level, parent_code)
+        found = _read_layer(boundary, level, parent_code)
+        if found is _UNREADABLE:
+            return None
         if len(_parsed) >= _MAX_PARSED:
             _parsed.clear()
         _parsed[key] = found
