@@ -35,6 +35,7 @@ from .progress import status_sort_key
 from .request import Request
 from .theme import FONT as FONT_FAMILY
 from .theme import STATUS_COLORS, STATUS_TEXT_COLORS, THEMES
+from . import wording
 from .wording import completeness_text as completeness_line
 from .wording import gap_points_text, gap_sentence, reporter_word, status_word
 
@@ -101,6 +102,7 @@ class Card:
     spark_x: list = field(default_factory=list)
     spark_y: list = field(default_factory=list)
     target: float | None = None
+    caveat: str = ""  # 'chỉ 3/4 xã/phường báo cáo' when the status is judged on incomplete reporting
 
 
 def card(code: str, period: str | None, unit: str, lang: str, today: date | None = None,
@@ -130,6 +132,7 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
         completeness=as_number(row.get("completeness")), source=str(row.get("target_source") or ""),
         latest=latest, stale=reason, stale_text=stale_note(reason, latest, lang),
         spark_x=[str(p) for p in spark["period"]], spark_y=[as_number(v) for v in spark["value"]], target=target,
+        caveat=wording.partial_caveat(row, ind, lang) if expected else "",
     )
 
 
