@@ -284,7 +284,7 @@ def overview_figure(cards: list[Card], unit: str, period_text: str, lang: str, t
         text(c.gap_text, 58 + big * 1.25 + 32, 22, bold=True)
         spark_top = 58 + big * 1.25 + 32 + 40
         spark_bottom = card_px - 50
-        text(c.completeness_text, card_px - 38, 20, colour=th["muted"])
+        text(c.completeness_text + (f" · ⚠ {c.caveat}" if c.caveat else ""), card_px - 38, 20, colour=th["muted"])
         if c.stale_text:
             text("⚠ " + c.stale_text, 18, 20, colour="#9a6700", x=x0 + w - pad, anchor="right")
         if c.source and c.source not in sources:
@@ -857,6 +857,10 @@ def slide_for_export(slide: str, req: Request) -> tuple[go.Figure, str]:
     if slide == "overview":
         cards = [card(c, label, unit, lang) for c in heads]
         return overview_figure(cards, unit, period_text, lang, notes=notes), export_filename("overview", unit, label)
+    if slide == "unit":  # the unit page's own cards: every indicator reported beneath the unit
+        cards = [c for c in (card(i, label, unit, lang) for i in figures.indicators()["code"])
+                 if c.status != "not_applicable"] or [card(c, label, unit, lang) for c in heads]
+        return overview_figure(cards, unit, period_text, lang, notes=notes), export_filename("unit", unit, label)
     if slide == "map":
         level = req.level if req.level in hierarchy.map_levels() else None
         return map_slide_figure(code, label, unit, lang, notes, level), export_filename(code, unit, label)

@@ -305,7 +305,7 @@ def unit_content(req: Request):
         breadcrumb(code, period, lang),
         header,
         html.H2(period_label(parse_period(period), lang), className="period-heading", id="unit-period-heading"),
-        export_links(req, "overview"),
+        export_links(req.with_(view="export", unit=code), "unit"),  # the unit in the URL, not its path
     ]
     blocks += [indicator_section(code, ent, ind, period, lang) for ind in inds]
     if not_applicable:

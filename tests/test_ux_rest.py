@@ -93,3 +93,91 @@ def test_zones_judged_on_part_of_their_communes_carry_the_caveat(demo_db, demo_d
         assert province.caveat == f"chỉ {int(row['reported'])}/{int(row['expected'])} xã/phường báo cáo"
     zone = slides.card("hssk", "2026-10", part.index[0], "vi")
     assert zone.caveat.startswith("chỉ ")
+
+
+# --- images and exports say what the page shows, for the unit shown ---------------------------------
+
+def _texts(fig) -> str:
+    return "\n".join(str(a.text) for a in fig.layout.annotations or ())
+
+
+def test_unit_page_image_is_the_units_own_cards(demo_db, demo_data):
+    from dashboard import figures, request, slides
+    from dashboard import formatting as fmt
+    from dashboard.i18n import t
+    from tests.target_helpers import by_id, import_pages, rollup, vi_percent
+
+    _targets, unit = import_pages()
+    zone = "288"
+    ids = by_id(unit.layout(code=zone, period="2026-10"))
+    link = ids["export-png-unit"].href
+    assert link.startswith("/export/unit.png?") and f"unit={zone}" in link
+    assert f"unit={zone}" in ids["export-csv-unit"].href
+    shown = sorted(k[len("unit-ind-"):] for k in ids if k.startswith("unit-ind-"))
+    fig, name = slides.slide_for_export("unit", request.read("export", {"unit": zone, "period": "2026-10"}))
+    text = _texts(fig)
+    names = [figures.name_of_indicator(c, "vi", short=True) for c in shown]
+    assert all(f"<b>{n}</b>" in text for n in names), (names, text)
+    assert text.count("</b>") >= len(shown)
+    assert t("exp2_not_expected", "vi") not in text and zone in name
+    # only what the page shows: the indicators nobody in the zone reports are not drawn
+    hidden = [c for c in figures.indicators()["code"] if c not in shown]
+    assert hidden and not any(f"<b>{figures.name_of_indicator(c, 'vi', short=True)}</b>" in text for c in hidden)
+    # the zone's own values (independent roll-up), the off-track and overdue ones among them
+    for code in shown:
+        value = rollup(demo_data, code, ["2026-10"], "district").loc[zone, "value"]
+        target = fmt.as_number(figures.figures(code, "2026-10", "district").set_index("code").loc[zone, "target"])
+        assert f"<b>{vi_percent(value, target)}</b>" in text, code
+    off = [c for c in shown if "unit-status-" + c in ids
+           and ids["unit-status-" + c].className.split()[-1] in ("status-off_track", "status-overdue")]
+    assert off, "zone 288 has indicators behind in the demo"
+
+
+def test_zone_map_image_names_the_zones_value_as_the_zones(demo_db, demo_data):
+    from dashboard import figures, request, slides
+    from tests.target_helpers import rollup, vi_percent
+
+    zone = next(iter(_zones_judged_on_part(demo_data).index))
+    fig, _name = slides.slide_for_export("map", request.read("export", {"unit": zone, "period": "2026-10",
+                                                                        "indicator": "hssk"}))
+    text = _texts(fig)
+    name = figures.entity(zone)["name"]
+    value = rollup(demo_data, "hssk", ["2026-10"], "district").loc[zone, "value"]
+    assert f"{name}: <b>" in text and "Toàn tỉnh/TP" not in text
+    assert f"{name}: <b>{vi_percent(value, 95.0)}</b>" in text
+
+
+def test_scorecard_export_keeps_not_applicable(demo_db):
+    import csv
+    import io
+
+    import openpyxl
+
+    from dashboard import figures
+    from tests.app_helpers import web_app
+    from tests.target_helpers import by_id, import_pages
+
+    targets, _unit = import_pages()
+    ids = by_id(targets.layout(period="2026-10"))
+    client = web_app().server.test_client()
+    grid = by_id(targets.layout(period="2026-10"), "sc-cell-") or {}
+    for ext in ("csv", "xlsx"):
+        link = ids[f"export-{ext}-scorecard"].href
+        body = client.get(link).data
+        if ext == "csv":
+            rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
+        else:
+            sheet = openpyxl.load_workbook(io.BytesIO(body)).worksheets[0]
+            values = list(sheet.iter_rows(values_only=True))
+            head = next(i for i, r in enumerate(values) if r and "Tình trạng (chữ)" in r)
+            rows = [dict(zip(values[head], r)) for r in values[head + 1:] if any(r)]
+        na = [r for r in rows if str(r["Phải báo cáo"]) in ("0", "0.0")]
+        assert na, ext
+        assert all(r["Tình trạng (chữ)"] == "Không áp dụng" for r in na), ext
+        assert not any(r["Tình trạng (chữ)"] == "Chưa báo cáo" and str(r["Phải báo cáo"]) in ("0", "0.0")
+                       for r in rows)
+        # the not-applicable pairs are those the scorecard leaves out (nobody reports there)
+        zones = figures.figures("tthc_online", "2026-10", "district", figures.root_code())
+        assert int(zones["expected"].sum()) == 0
+        assert {r["Mã đơn vị"] for r in na if r["Mã chỉ tiêu"] == "tthc_online"} == set(zones["code"])
+    assert grid is not None
