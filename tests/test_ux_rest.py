@@ -181,3 +181,49 @@ def test_scorecard_export_keeps_not_applicable(demo_db):
         assert int(zones["expected"].sum()) == 0
         assert {r["Mã đơn vị"] for r in na if r["Mã chỉ tiêu"] == "tthc_online"} == set(zones["code"])
     assert grid is not None
+
+
+# --- a period after the latest data: a warning and the latest month, everywhere ----------------------
+
+def test_a_period_after_the_latest_data_warns_and_shows_the_latest_month(demo_db):
+    import dash
+
+    from dashboard import figures
+    from tests.app_helpers import web_app
+    from tests.target_helpers import import_pages, text_of, walk
+
+    web_app()
+    import_pages()
+    import layouts.map
+    import layouts.overview
+    import layouts.wall
+
+    latest = figures.latest_month()
+    shown = f"{latest[5:]}/{latest[:4]}"
+    future = "2030-01"
+    pages = {"overview": (dash.page_registry["layouts.overview"]["layout"], {}),
+             "map": (layouts.map.layout, {}), "targets": (dash.page_registry["layouts.targets"]["layout"], {}),
+             "unit": (dash.page_registry["layouts.unit"]["layout"], {"code": "288"}),
+             "wall": (layouts.wall.layout, {})}
+    for name, (layout, extra) in pages.items():
+        tree = layout(period=future, **extra)
+        notes = [text_of(c) for c in walk(tree)
+                 if {"param-warning", "wall-notes"} & set((getattr(c, "className", "") or "").split())]
+        said = [n for n in notes if future in n and shown in n]
+        assert said, (name, notes)
+        assert "01/2030" not in text_of(tree), name
+    client = web_app().server.test_client()
+    for url in (f"/export/data.csv?period={future}", f"/export/data.xlsx?period={future}",
+                f"/export/data.csv?unit=288&period={future}"):
+        response = client.get(url)
+        assert response.status_code == 200 and "after the latest month" in response.headers["X-Dashboard-Warning"]
+        if ".csv?" in url:
+            assert f",{latest}," in response.get_data(as_text=True).replace('"', "")
+    from dashboard import request, slides
+
+    for slide in ("map", "unit", "overview"):  # the images write the warning inside themselves
+        fig, _name = slides.slide_for_export(slide, request.read("export", {"period": future, "unit": "288"}))
+        assert any(future in n and shown in n for n in _texts(fig).split("\n")), slide
+    # a past period on the wall is said to be ignored: the wall always shows the latest months
+    tree = layouts.wall.layout(period="2025-01")
+    assert "tháng có số liệu mới nhất" in text_of(next(c for c in walk(tree) if getattr(c, "id", "") == "wall-notes"))
