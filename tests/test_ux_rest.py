@@ -227,3 +227,41 @@ def test_a_period_after_the_latest_data_warns_and_shows_the_latest_month(demo_db
     # a past period on the wall is said to be ignored: the wall always shows the latest months
     tree = layouts.wall.layout(period="2025-01")
     assert "tháng có số liệu mới nhất" in text_of(next(c for c in walk(tree) if getattr(c, "id", "") == "wall-notes"))
+
+
+# --- the gap: one sign and the same words on the wall, the briefing, the map and the pages -------------
+
+def test_gap_has_one_sign_and_the_same_words_everywhere(demo_db, demo_data):
+    import re
+
+    from dashboard import figures, maps, slides
+    from tests.target_helpers import by_id, import_pages, rollup, text_of, walk
+    from tests.test_map_page import _walk, map_page, map_state
+
+    _targets, unit = import_pages()  # a Dash app first, then the pages register
+    import layouts.wall
+
+    month = "2026-10"
+    zones = rollup(demo_data, "hssk", [month], "district")
+    behind = slides.units_behind("hssk", month, figures.root_code(), "vi", level="district")["rows"]
+    assert behind
+    frame = figures.figures("hssk", month, "district", figures.root_code()).set_index("code")
+    table = map_page().figures_table(frame.reset_index(), figures.indicator("hssk"), map_state("hssk", month))
+    cells = {str(n.id)[len("map-row-"):]: n for n in _walk(table) if str(getattr(n, "id", "")).startswith("map-row-")}
+    briefing = "\n".join(str(v) for tr in slides.units_behind_figure([slides.units_behind(
+        "hssk", month, figures.root_code(), "vi", level="district")], figures.root_code(), "10/2026", "vi").data
+        if tr.type == "table" for col in tr.cells.values for v in col)
+    for r in behind:
+        z = zones.loc[r["code"]]
+        short = round(0.95 * z["denominator"] - z["numerator"])  # people short of 95 %, by hand
+        words = f"còn thiếu {short:,}".replace(",", ".") + " người để đạt 95\u00a0%"
+        assert r["gap_text"] == words                                                  # the wall's list
+        assert words in briefing                                                        # the briefing's table
+        assert maps.gap_text(frame.loc[r["code"]].to_dict(), figures.indicator("hssk"), "vi").startswith(words)
+        shortfall = next(n for n in _walk(cells[r["code"]]) if hasattr(n, "data-gap"))  # the map table
+        assert float(getattr(shortfall, "data-gap")) > 0 and words in shortfall.title
+        page = text_of(by_id(unit.layout(code=r["code"], period=month))["unit-gap-hssk"])
+        assert page.lower().startswith(words)                                           # the unit page
+    wall = text_of(layouts.wall.layout(indicators="hssk"))
+    assert not re.search(r"(?<![\w/])[-−]\d", wall)  # no negative gap anywhere on the wall
+    assert "còn thiếu" in wall
