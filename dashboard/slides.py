@@ -165,6 +165,7 @@ def units_behind(code: str, period: str | None, unit: str, lang: str, n: int | N
             "gap_points_text": gap_points_text(d, ind, lang),
             "gap_full": full_gap_text(d, ind, lang),
             "gap_sentence": gap_sentence(d, ind, lang),
+            "caveat": wording.partial_caveat(d, ind, lang),
             "last_month": r.last_month if isinstance(r.last_month, str) else None,
             "stale_text": (t("wall_unit_old", lang, month=fmt.month(r.last_month))
                            if isinstance(r.last_month, str) and r.last_month < parse_period(label).end else ""),
@@ -452,7 +453,7 @@ def _behind_table(fig: go.Figure, behind: dict, base: go.Figure, lang: str) -> N
         names.append(r["name"] + (f" <i>({r['stale_text']})</i>" if r["stale_text"] else ""))
         values.append(r["value_text"])
         gaps.append(r["gap_text"])
-        statuses.append(f"<b>{r['status_text']}</b>")
+        statuses.append(f"<b>{r['status_text']}</b>" + (f"<br>⚠ {r['caveat']}" if r.get("caveat") else ""))
         fills.append(STATUS_COLORS[r["status"]])
         fonts.append(STATUS_TEXT_COLORS.get(r["status"], "#ffffff"))
     if more:
@@ -713,7 +714,7 @@ def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: s
             values.append(r["value_text"])
             targets.append(r["target_text"])
             gaps.append(r.get("gap_full") or r["gap_text"])
-            statuses.append(f"<b>{r['status_text']}</b>")
+            statuses.append(f"<b>{r['status_text']}</b>" + (f"<br>⚠ {r['caveat']}" if r.get("caveat") else ""))
             fills.append(STATUS_COLORS[r["status"]])
             fonts.append(STATUS_TEXT_COLORS.get(r["status"], "#ffffff"))
         if b.get("more"):

@@ -183,7 +183,8 @@ def _behind_block(data: dict, lang: str) -> html.Div:
                                     html.Span(r["value_text"], className="wall-unit-value"),
                                     _pill(r["status"], r["status_text"], bool(r["stale_text"]))],
                                    className="wall-unit-row"),
-                          html.Div(r["gap_text"] + (f" · {r['stale_text']}" if r["stale_text"] else ""),
+                          html.Div(r["gap_text"] + (f" · {r['stale_text']}" if r["stale_text"] else "")
+                                   + (f" · ⚠ {r['caveat']}" if r.get("caveat") else ""),
                                    className="wall-unit-gap")],
                          className="wall-unit" + (" is-stale" if r["stale_text"] else ""),
                          **{"data-code": r["code"]})

@@ -93,6 +93,22 @@ def test_zones_judged_on_part_of_their_communes_carry_the_caveat(demo_db, demo_d
         assert province.caveat == f"chỉ {int(row['reported'])}/{int(row['expected'])} xã/phường báo cáo"
     zone = slides.card("hssk", "2026-10", part.index[0], "vi")
     assert zone.caveat.startswith("chỉ ")
+    # the wall's and the briefing's lists of units behind
+    block = slides.units_behind("hssk", "2026-10", figures.root_code(), "vi", level="district")
+    for r in block["rows"]:
+        if r["code"] in part.index:
+            z = part.loc[r["code"]]
+            assert r["caveat"] == f"chỉ {int(z['reported'])}/{int(z['expected'])} xã/phường báo cáo"
+        else:
+            assert r["caveat"] == ""
+    assert any(r["caveat"] for r in block["rows"])
+    import layouts.wall
+
+    listed = text_of(layouts.wall._behind_block(block, "vi"))
+    assert all(r["caveat"] in listed for r in block["rows"])
+    fig = slides.units_behind_figure([block], figures.root_code(), "10/2026", "vi")
+    cells = "\n".join(str(v) for tr in fig.data if tr.type == "table" for col in tr.cells.values for v in col)
+    assert all(r["caveat"] in cells for r in block["rows"])
 
 
 # --- images and exports say what the page shows, for the unit shown ---------------------------------
