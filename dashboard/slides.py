@@ -250,7 +250,7 @@ def overview_figure(cards: list[Card], unit: str, period_text: str, lang: str, t
     w = (1 - gap * (cols - 1)) / cols
     h = (1 - gap * (rows - 1)) / rows
     card_px = h * plot_h
-    big = 84 if rows <= 2 else 60
+    big = 84 if rows <= 2 and cols == 2 else 60  # three abreast: room for the value and the pill
     sources = []
     for i, c in enumerate(cards):
         r, k = divmod(i, cols)
@@ -285,7 +285,10 @@ def overview_figure(cards: list[Card], unit: str, period_text: str, lang: str, t
         text(c.gap_text, 58 + big * 1.25 + 32, 22, bold=True)
         spark_top = 58 + big * 1.25 + 32 + 40
         spark_bottom = card_px - 50
-        text(c.completeness_text + (f" · ⚠ {c.caveat}" if c.caveat else ""), card_px - 38, 20, colour=th["muted"])
+        if c.caveat:  # the status is judged on part of the reporters: said in amber, in place of the count
+            text("⚠ " + _cap(c.caveat), card_px - 38, 20, colour="#9a6700")
+        else:
+            text(c.completeness_text, card_px - 38, 20, colour=th["muted"])
         if c.stale_text:
             text("⚠ " + c.stale_text, 18, 20, colour="#9a6700", x=x0 + w - pad, anchor="right")
         if c.source and c.source not in sources:

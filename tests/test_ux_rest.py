@@ -93,6 +93,10 @@ def test_zones_judged_on_part_of_their_communes_carry_the_caveat(demo_db, demo_d
         assert province.caveat == f"chỉ {int(row['reported'])}/{int(row['expected'])} xã/phường báo cáo"
     zone = slides.card("hssk", "2026-10", part.index[0], "vi")
     assert zone.caveat.startswith("chỉ ")
+    from dashboard import request
+
+    image, _name = slides.slide_for_export("unit", request.read("export", {"unit": part.index[0], "period": "2026-10"}))
+    assert "⚠ C" + zone.caveat[1:] in _texts(image)  # the unit's image card says it too
     # the wall's and the briefing's lists of units behind
     block = slides.units_behind("hssk", "2026-10", figures.root_code(), "vi", level="district")
     for r in block["rows"]:
