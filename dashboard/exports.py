@@ -22,7 +22,7 @@ from .i18n import lang_or_default, t
 
 log = logging.getLogger(__name__)
 
-SLIDES = ("overview", "map", "scorecard", "units_behind", "completeness", "chart")
+SLIDES = ("overview", "unit", "map", "scorecard", "units_behind", "completeness", "chart")
 MIMETYPES = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
              "png": "image/png"}

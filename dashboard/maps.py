@@ -95,7 +95,7 @@ def hover_text(row: dict, indicator: dict, lang: str) -> str:
         lines.append(t("map_hover_gap", lang, gap=gap_text(row, indicator, lang)))
     lines.append(completeness_text(row, indicator, lang))
     if status != "not_applicable":
-        lines.append(t("map_hover_status", lang, status=status_word(status, lang)))
+        lines.append(t("map_hover_status", lang, status=wording.status_with_caveat(row, indicator, lang)))
     return "<br>".join(lines)
 
 

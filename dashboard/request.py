@@ -170,7 +170,8 @@ VIEWS: dict[str, View] = {
     "targets": View(("lang", "period", "level", "unit", "indicator", "behind", "sort", "dir", "view"),
                     default_level=lambda _unit_level: hierarchy.middle_level(), unit_default_root=False),
     "unit": View(("lang", "unit", "period"), unit_default_root=False, unit_in_path=True),
-    "wall": View(("lang", "indicators", "rotate", "refresh", "theme", "token")),
+    # the wall always shows each indicator's latest month; a period asked is read only to say so
+    "wall": View(("lang", "indicators", "period", "rotate", "refresh", "theme", "token")),
     "search": View(("lang", "q")),
     "export": View(("lang", "indicator", "period", "level", "unit", "format", "colouring", "view")),
     "briefing": View(("lang", "period", "unit", "indicators")),

@@ -35,6 +35,7 @@ from .progress import status_sort_key
 from .request import Request
 from .theme import FONT as FONT_FAMILY
 from .theme import STATUS_COLORS, STATUS_TEXT_COLORS, THEMES
+from . import wording
 from .wording import completeness_text as completeness_line
 from .wording import gap_points_text, gap_sentence, reporter_word, status_word
 
@@ -101,6 +102,7 @@ class Card:
     spark_x: list = field(default_factory=list)
     spark_y: list = field(default_factory=list)
     target: float | None = None
+    caveat: str = ""  # 'chỉ 3/4 xã/phường báo cáo' when the status is judged on incomplete reporting
 
 
 def card(code: str, period: str | None, unit: str, lang: str, today: date | None = None,
@@ -130,6 +132,7 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
         completeness=as_number(row.get("completeness")), source=str(row.get("target_source") or ""),
         latest=latest, stale=reason, stale_text=stale_note(reason, latest, lang),
         spark_x=[str(p) for p in spark["period"]], spark_y=[as_number(v) for v in spark["value"]], target=target,
+        caveat=wording.partial_caveat(row, ind, lang) if expected else "",
     )
 
 
@@ -162,6 +165,7 @@ def units_behind(code: str, period: str | None, unit: str, lang: str, n: int | N
             "gap_points_text": gap_points_text(d, ind, lang),
             "gap_full": full_gap_text(d, ind, lang),
             "gap_sentence": gap_sentence(d, ind, lang),
+            "caveat": wording.partial_caveat(d, ind, lang),
             "last_month": r.last_month if isinstance(r.last_month, str) else None,
             "stale_text": (t("wall_unit_old", lang, month=fmt.month(r.last_month))
                            if isinstance(r.last_month, str) and r.last_month < parse_period(label).end else ""),
@@ -246,7 +250,7 @@ def overview_figure(cards: list[Card], unit: str, period_text: str, lang: str, t
     w = (1 - gap * (cols - 1)) / cols
     h = (1 - gap * (rows - 1)) / rows
     card_px = h * plot_h
-    big = 84 if rows <= 2 else 60
+    big = 84 if rows <= 2 and cols == 2 else 60  # three abreast: room for the value and the pill
     sources = []
     for i, c in enumerate(cards):
         r, k = divmod(i, cols)
@@ -281,7 +285,10 @@ def overview_figure(cards: list[Card], unit: str, period_text: str, lang: str, t
         text(c.gap_text, 58 + big * 1.25 + 32, 22, bold=True)
         spark_top = 58 + big * 1.25 + 32 + 40
         spark_bottom = card_px - 50
-        text(c.completeness_text, card_px - 38, 20, colour=th["muted"])
+        if c.caveat:  # the status is judged on part of the reporters: said in amber, in place of the count
+            text("⚠ " + _cap(c.caveat), card_px - 38, 20, colour="#9a6700")
+        else:
+            text(c.completeness_text, card_px - 38, 20, colour=th["muted"])
         if c.stale_text:
             text("⚠ " + c.stale_text, 18, 20, colour="#9a6700", x=x0 + w - pad, anchor="right")
         if c.source and c.source not in sources:
@@ -449,7 +456,7 @@ def _behind_table(fig: go.Figure, behind: dict, base: go.Figure, lang: str) -> N
         names.append(r["name"] + (f" <i>({r['stale_text']})</i>" if r["stale_text"] else ""))
         values.append(r["value_text"])
         gaps.append(r["gap_text"])
-        statuses.append(f"<b>{r['status_text']}</b>")
+        statuses.append(f"<b>{r['status_text']}</b>" + (f"<br>⚠ {r['caveat']}" if r.get("caveat") else ""))
         fills.append(STATUS_COLORS[r["status"]])
         fonts.append(STATUS_TEXT_COLORS.get(r["status"], "#ffffff"))
     if more:
@@ -710,7 +717,7 @@ def units_behind_figure(blocks: list[dict], unit: str, period_text: str, lang: s
             values.append(r["value_text"])
             targets.append(r["target_text"])
             gaps.append(r.get("gap_full") or r["gap_text"])
-            statuses.append(f"<b>{r['status_text']}</b>")
+            statuses.append(f"<b>{r['status_text']}</b>" + (f"<br>⚠ {r['caveat']}" if r.get("caveat") else ""))
             fills.append(STATUS_COLORS[r["status"]])
             fonts.append(STATUS_TEXT_COLORS.get(r["status"], "#ffffff"))
         if b.get("more"):
@@ -854,6 +861,10 @@ def slide_for_export(slide: str, req: Request) -> tuple[go.Figure, str]:
     if slide == "overview":
         cards = [card(c, label, unit, lang) for c in heads]
         return overview_figure(cards, unit, period_text, lang, notes=notes), export_filename("overview", unit, label)
+    if slide == "unit":  # the unit page's own cards: every indicator reported beneath the unit
+        cards = [c for c in (card(i, label, unit, lang) for i in figures.indicators()["code"])
+                 if c.status != "not_applicable"] or [card(c, label, unit, lang) for c in heads]
+        return overview_figure(cards, unit, period_text, lang, notes=notes), export_filename("unit", unit, label)
     if slide == "map":
         level = req.level if req.level in hierarchy.map_levels() else None
         return map_slide_figure(code, label, unit, lang, notes, level), export_filename(code, unit, label)

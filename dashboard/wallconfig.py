@@ -22,6 +22,9 @@ def wall_config(req: Request) -> tuple[dict, list[str]]:
             chosen = figures.headline_codes() or known[:4]
         except Exception:  # noqa: BLE001 - the wall's frame must render even when the database does not
             chosen = []
+    if any(k == "period" for k, _v in req.asked) and not any(p.parameter == "period" for p in req.problems) \
+            and req.period_label:
+        notes.append(t("wall_latest_only", lang))  # a past period: the wall still shows the latest month
     rotate = req.get("rotate")
     if rotate < ROTATE_TEST_BELOW:
         notes.append(t("wall_test_rotate", lang, n=rotate))

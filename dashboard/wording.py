@@ -23,6 +23,33 @@ def row_status(row: dict) -> str:
     return status if isinstance(status, str) and status else "no_data"
 
 
+JUDGED = ("achieved", "on_track", "at_risk", "off_track", "overdue")
+
+
+def partial_reporting(row: dict) -> bool:
+    """The one rule for a caveat: a status was judged (achieved … overdue) although not everyone
+    expected to report did (0 < reported < expected). The demo's zones 'Đạt' on 3 of 4 communes
+    are judged so; any missing reporter is enough, since a missing one is not a zero."""
+    expected, reported = as_number(row.get("expected")), as_number(row.get("reported"))
+    return (row_status(row) in JUDGED and expected is not None and reported is not None
+            and 0 < reported < expected)
+
+
+def partial_caveat(row: dict, indicator: dict, lang: str) -> str:
+    """'chỉ 3/4 xã/phường báo cáo' beside a status judged on incomplete reporting, else ''."""
+    if not partial_reporting(row):
+        return ""
+    return t("status_partial", lang, reported=fmt.number(as_number(row.get("reported")), 0, lang),
+             expected=fmt.number(as_number(row.get("expected")), 0, lang), kind=reporter_word(indicator, lang))
+
+
+def status_with_caveat(row: dict, indicator: dict, lang: str) -> str:
+    """'Đạt (chỉ 3/4 xã/phường báo cáo)': the status word as text, with its caveat if any."""
+    caveat = partial_caveat(row, indicator, lang)
+    word = status_word(row_status(row), lang)
+    return f"{word} ({caveat})" if caveat else word
+
+
 def status_word(status: str, lang: str) -> str:
     """'Đạt', 'Quá hạn – chưa đạt', 'Chưa báo cáo', 'Không áp dụng'…"""
     return t(f"status_{status}", lang)

@@ -14,7 +14,7 @@ from dashboard.formatting import month as fmt_month
 from dashboard.i18n import t
 from dashboard.periods import parse_period, period_label
 from dashboard.request import Request
-from dashboard.wording import status_word
+from dashboard.wording import partial_caveat, status_word
 from layouts.outage import banner as outage_banner
 
 
@@ -27,6 +27,13 @@ def status_badge(status: str, lang: str, **kwargs) -> html.Span:
         style={"backgroundColor": theme.status_color(status), "color": theme.status_text_color(status)},
         **kwargs,
     )
+
+
+def status_caveat(row: dict, indicator: dict, lang: str, **kwargs):
+    """Beside a status judged on incomplete reporting: '⚠ chỉ 3/4 xã/phường báo cáo'
+    (dashboard.wording.partial_caveat, the one rule); None otherwise."""
+    caveat = partial_caveat(row, indicator, lang)
+    return html.Span(" ⚠ " + caveat, className="status-caveat", **kwargs) if caveat else None
 
 
 def href(path: str, **params) -> str:

@@ -27,7 +27,7 @@ from dashboard.periods import add_months, parse_period, period_label
 from dashboard.request import Request
 from dashboard.wording import gap_points_text, row_status, status_word
 from layouts.common import (data_until_stamp, export_links, href, lang_param, page_title, period_options, shell,
-                            status_badge)
+                            status_badge, status_caveat)
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,8 @@ def figures_table(frame: pd.DataFrame, ind: dict, state: MapState) -> html.Div:
             html.Td(fmt.percent(100.0 * reported / expected, 0, lang) if expected else "—", className="num",
                     title=t("map_col_reported_help", lang, kind=kind) + f": {fmt.number(reported, 0, lang)}/"
                                                                            f"{fmt.number(expected, 0, lang)}"),
-            html.Td(status_badge(status, lang) if status != "not_applicable" else status_word(status, lang)),
+            html.Td([status_badge(status, lang) if status != "not_applicable" else status_word(status, lang),
+                     status_caveat(r, ind, lang)]),
         ], id=f"map-row-{code}", className="map-row-selected" if code == state.selected else None,
             # the row's figures unformatted, for scripts reading the page (and its tests)
             **{"data-status": status, "data-value": _raw(r.get("value")), "data-numerator": _raw(r.get("numerator")),
@@ -303,7 +304,8 @@ def unit_panel(ind: dict, state: MapState) -> dbc.Card:
                             className="map-panel-value me-2",
                             id="map-panel-value"),
                   status_badge(status, lang, id="map-panel-status") if status != "not_applicable"
-                  else html.Span(status_word(status, lang))], className="d-flex align-items-center"),
+                  else html.Span(status_word(status, lang)),
+                  status_caveat(row, ind, lang, id="map-panel-caveat")], className="d-flex align-items-center"),
         html.Div(maps.gap_text(row, ind, lang), className="map-panel-gap"),
         html.Div(maps.completeness_text(row, ind, lang), className="text-muted"),
         dcc.Link(t("map_open_unit", lang), href=href(f"/unit/{state.focus}", period=state.period,

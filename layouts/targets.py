@@ -68,7 +68,11 @@ def status_cell(row: dict, ind: dict, lang: str, cell_id: str | None = None, ear
             lines.append(html.Div(changes[0], className="sc-change-line"))
             title += changes
     expected, reported = int(row.get("expected") or 0), int(row.get("reported") or 0)
-    if expected and reported < expected:
+    if wording.partial_reporting(row):
+        caveat = wording.partial_caveat(row, ind, lang)
+        lines.append(html.Div("⚠ " + caveat, className="sc-rep sc-caveat"))
+        title.append(caveat)
+    elif expected and reported < expected:
         lines.append(html.Div(t("sc_reported_cell", lang, reported=fmt.number(reported, 0, lang),
                                 expected=fmt.number(expected, 0, lang)), className="sc-rep"))
     attrs = {"data-value": "" if value is None or pd.isna(value) else repr(float(value)), "data-status": status}

@@ -26,7 +26,7 @@ from dashboard.i18n import t
 from dashboard.periods import parse_period, period_label
 from dashboard.request import Request
 from layouts.common import (data_until_stamp, export_links, href, lang_param, page_title, period_options, shell,
-                            status_badge)
+                            status_badge, status_caveat)
 from layouts.targets import scorecard_table
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,8 @@ def indicator_section(code: str, ent: dict, ind_code: str, period: str, lang: st
         html.Div([html.Span(fmt.value(value, ind, lang, target=row.get("target")), className="unit-value",
                             id=f"unit-value-{ind_code}",
                             **{"data-value": "" if value is None or pd.isna(value) else repr(float(value))}),
-                  status_badge(status, lang, id=f"unit-status-{ind_code}")], className="kpi-value-row"),
+                  status_badge(status, lang, id=f"unit-status-{ind_code}"),
+                  status_caveat(row, ind, lang, id=f"unit-caveat-{ind_code}")], className="kpi-value-row"),
         html.Div(target_line(up, ind, code, lang), className="kpi-target", id=f"unit-target-{ind_code}"),
         html.Div(gap_line(up, ind, lang), className="kpi-gap", id=f"unit-gap-{ind_code}"),
         change_block(ind_code, period, ent, value, ind, lang),
@@ -293,7 +294,7 @@ def unit_content(req: Request):
         breadcrumb(code, period, lang),
         header,
         html.H2(period_label(parse_period(period), lang), className="period-heading", id="unit-period-heading"),
-        export_links(req, "overview"),
+        export_links(req.with_(view="export", unit=code), "unit"),  # the unit in the URL, not its path
     ]
     blocks += [indicator_section(code, ent, ind, period, lang) for ind in inds]
     if not_applicable:

@@ -85,6 +85,7 @@ def _card(card: slides.Card, theme_name: str) -> html.Div:
         html.Div([html.Span(card.value_text, className="wall-big", id=f"wall-value-{card.code}",
                             **{"data-value": "" if card.value is None else repr(card.value)}),
                   _pill(card.status, card.status_text, stale)], className="wall-card-value"),
+        html.Div(card.caveat and "⚠ " + card.caveat, className="wall-caveat", id=f"wall-caveat-{card.code}"),
         html.Div(card.target_text, className="wall-muted"),
         html.Div(card.gap_text, className="wall-gap"),
         html.Div(html.Div(_spark(card, theme_name), className="wall-graph-box"), className="wall-spark-box"),
@@ -146,6 +147,7 @@ def map_slide(code: str, card: slides.Card, cfg: dict) -> html.Section:
         html.Div(t("wall_overall", lang), className="wall-muted"),
         html.Div(card.value_text, className="wall-big"),
         _pill(card.status, card.status_text, stale),
+        html.Div(card.caveat and "⚠ " + card.caveat, className="wall-caveat"),
         html.Div(card.target_text, className="wall-muted wall-mt"),
         html.Div(card.gap_text, className="wall-gap"),
         html.Div(card.completeness_text, className="wall-muted wall-small wall-mt"),
@@ -181,7 +183,8 @@ def _behind_block(data: dict, lang: str) -> html.Div:
                                     html.Span(r["value_text"], className="wall-unit-value"),
                                     _pill(r["status"], r["status_text"], bool(r["stale_text"]))],
                                    className="wall-unit-row"),
-                          html.Div(r["gap_text"] + (f" · {r['stale_text']}" if r["stale_text"] else ""),
+                          html.Div(r["gap_text"] + (f" · {r['stale_text']}" if r["stale_text"] else "")
+                                   + (f" · ⚠ {r['caveat']}" if r.get("caveat") else ""),
                                    className="wall-unit-gap")],
                          className="wall-unit" + (" is-stale" if r["stale_text"] else ""),
                          **{"data-code": r["code"]})
