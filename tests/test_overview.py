@@ -72,6 +72,17 @@ def test_overview_in_chromium_shows_the_four_cards(live_server, page, demo_data)
     target_text = f"{target:.0f}\u00a0%" if target.is_integer() else f"{target:.1f}".replace(".", ",") + "\u00a0%"
     assert page.inner_text("#kpi-gap-hssk") == f"Còn thiếu {grouped(short)} người để đạt {target_text}"
     assert page.inner_text("#kpi-remainder-hssk") == f"Còn {grouped(round(den - num))} người chưa có HSSK điện tử"
+    # A deadline passed and missed is overdue, not merely behind: a headline whose every province
+    # target fell due before October and is not met reads "Quá hạn – chưa đạt" (found by hand here).
+    overdue = []
+    for indicator in HEADLINES:
+        own = demo_data.targets[(demo_data.targets["indicator"] == indicator) & (demo_data.targets["scope_code"] == "31")]
+        n, d, _ = independent_value(demo_data, indicator, ["2026-10"])
+        if len(own) and (own["deadline"] < "2026-10").all() and 100 * n / d < own.sort_values("deadline")["value"].iloc[-1]:
+            overdue.append(indicator)
+    assert overdue  # the demo has such a headline (HSSK, 95 % by 12/2025)
+    for indicator in overdue:
+        assert "Quá hạn – chưa đạt" in page.inner_text(f"#kpi-status-{indicator}"), indicator
 
 
 @pytest.mark.browser
