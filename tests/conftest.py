@@ -127,3 +127,19 @@ def demo_db(demo_engine):
 
 # Browser fixtures (live_server, browser, page) live in tests/browser_helpers.py.
 from tests.browser_helpers import browser, live_server, page  # noqa: E402,F401
+
+
+#: Slow copies of tests whose code path the default run already covers (the same test on SQLite,
+#: or the same pack written in-process): they run with `-m slow`, keeping the default run short.
+SLOW_COPIES = {
+    "tests/test_cli_db.py::test_db_upgrade_then_load_demo_twice_is_idempotent[postgresql]",
+    "tests/test_auth_cli.py::test_demo_remove_deletes_the_demo_and_keeps_the_departments_data[postgresql]",
+    "tests/test_briefing.py::test_briefing_runs_as_a_command",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before the `-m` selection reads the markers
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid in SLOW_COPIES:
+            item.add_marker(pytest.mark.slow)

@@ -370,8 +370,8 @@ def test_units_behind_show_full_names_and_say_how_many_more(live_server, page, d
             assert b["moreText"].startswith(f"+{b['more']} ") and "khu vực" in b["moreText"]
     if height == 720:
         assert blocks["hssk"]["more"] > 0  # nine zones behind do not fit a small screen: "+N" said
-    else:
-        assert blocks["hssk"]["more"] == 0 and len(blocks["hssk"]["shown"]) == 9
+    else:  # a full-HD screen lists most of them by name (each may carry a partial-reporting caveat)
+        assert len(blocks["hssk"]["shown"]) >= 7
 
 
 @pytest.mark.browser
