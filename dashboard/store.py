@@ -45,6 +45,7 @@ TABLES = {
     "facilities": (("code",), "facilities", ("code", "name", "type", "unit_code", "lat", "lon")),
     "targets": (("indicator_code", "scope_code", "deadline"), "targets",
                 ("indicator_code", "scope_code", "value", "deadline", "source", "note")),
+    "unit_links": (("old_code", "new_code"), "unit_links", ("old_code", "new_code", "effective", "share", "basis")),
     "indicators": (("code",), "indicators",
                    ("code", "name_vi", "name_en", "short_vi", "short_en", "numerator_vi", "numerator_en",
                     "denominator_vi", "denominator_en", "time_agg", "higher_is_better", "display_unit",
@@ -229,6 +230,21 @@ def _depths(frame: pd.DataFrame, existing_parents: dict[str, str | None]) -> lis
             cur = parents.get(cur)
         out.append(depth)
     return out
+
+
+def upsert_links(conn: Connection, links: pd.DataFrame, load_id: int | None = None,
+                 stored: dict[tuple, dict] | None = None) -> tuple[int, int]:
+    """Insert or update crosswalk links (``old_code``, ``new_code`` as unit keys, ``effective``
+    date, ``share`` or None, ``basis`` note). The hierarchy must be rebuilt after. Returns
+    (added, replaced)."""
+    frame = links.copy()
+    for col in ("share", "basis"):
+        if col not in frame:
+            frame[col] = None
+    frame["basis"] = frame["basis"].map(nfc)
+    rows = _records(frame[list(TABLES["unit_links"][2])])
+    aggregates.touched(conn).hierarchy = True
+    return _write(conn, "unit_links", "unit_link_upsert", rows, load_id, stored)
 
 
 def upsert_facilities(conn: Connection, facilities: pd.DataFrame, load_id: int | None = None,
