@@ -304,11 +304,12 @@ def test_the_migration_adds_the_table_and_goes_back(empty_engine):
     from alembic import command
     from sqlalchemy import inspect
 
-    from dashboard.database import _alembic_config, current_revision, upgrade
+    from dashboard.database import _alembic_config, current_revision, head_revision, upgrade
     from dashboard.importer import mappings
     from dashboard.importer.wide import Mapping
 
-    assert current_revision(empty_engine) == "0008_import_mappings"
+    # Later migrations stack on top; this one only has to be part of the chain at head.
+    assert current_revision(empty_engine) == head_revision()
     saved = mappings.save(empty_engine, "Báo cáo tháng", Mapping(units={"An Lão": "31402"}), "quan.tri")
     again = mappings.save(empty_engine, "Báo cáo  tháng ", Mapping(units={"An Lão": "31403"}), "quan.tri")
     assert again == saved and [m["name"] for m in mappings.saved(empty_engine)] == ["Báo cáo tháng"]
