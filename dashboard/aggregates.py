@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 #: Bumped whenever the stored figures' rules or columns change: a database whose stored figures
 #: were made by other rules is rebuilt at the next start or `dashboard db upgrade` (ensure()).
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: crosswalk shares and basis; a stock counts who exists at its end
 
 #: Months of history before a figure's own month that its pace and status are judged on (as the
 #: on-the-fly figures do).
@@ -186,8 +186,9 @@ def _chunks(items: list, size: int):
 # --- progress ------------------------------------------------------------------------------
 
 def _chains(conn: Connection) -> dict[str, list[tuple[str, str]]]:
+    # The hierarchy only (via 0): a target set on new Hải Phòng does not judge old Hải Dương.
     frame = pd.read_sql(text("SELECT entity_code, ancestor_code, ancestor_level, depth FROM entity_ancestors "
-                             "ORDER BY entity_code, depth"), conn)
+                             "WHERE via = 0 ORDER BY entity_code, depth"), conn)
     out: dict[str, list[tuple[str, str]]] = {}
     for entity, ancestor, level in zip(frame["entity_code"], frame["ancestor_code"], frame["ancestor_level"]):
         out.setdefault(str(entity), []).append((str(ancestor), level))
@@ -360,5 +361,6 @@ def ensure(engine) -> bool:
     if made_by == RULES_VERSION:
         return False
     with store.write_transaction(engine) as conn:
+        store.rebuild_hierarchy(conn)  # the closure's rules may have changed with the figures'
         rebuild(conn)
     return True

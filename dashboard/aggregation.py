@@ -22,8 +22,8 @@ from . import sql
 from .periods import Period, month_range
 
 ROLLUP_COLUMNS = ["code", "numerator", "denominator", "value", "reported", "expected",
-                  "completeness", "last_month"]
-SERIES_COLUMNS = ["period", "numerator", "denominator", "value", "reported", "expected", "completeness"]
+                  "completeness", "last_month", "basis"]
+SERIES_COLUMNS = ["period", "numerator", "denominator", "value", "reported", "expected", "completeness", "basis"]
 
 
 def rate(numerator, denominator):
@@ -53,6 +53,7 @@ def rollup(conn: Connection, indicator: str, time_agg: str, period: Period, leve
     frame.loc[frame["reported"] == 0, ["numerator", "denominator"]] = np.nan
     frame["value"] = rate(frame["numerator"], frame["denominator"]).to_numpy()
     frame["completeness"] = frame["reported"] / frame["expected"]
+    frame["basis"] = pd.to_numeric(frame["basis"], errors="coerce").fillna(0).astype(int)
     return frame[ROLLUP_COLUMNS].sort_values("code").reset_index(drop=True)
 
 
@@ -81,6 +82,8 @@ def monthly_series(conn: Connection, indicator: str, code: str, start: str, end:
     frame["numerator"] = pd.to_numeric(frame["numerator"], errors="coerce").astype("float64")
     frame["denominator"] = pd.to_numeric(frame["denominator"], errors="coerce").astype("float64")
     frame["reported"] = frame["reported"].fillna(0).astype(int)
+    frame["basis"] = (pd.to_numeric(frame["basis"], errors="coerce").fillna(0).astype(int)
+                      if "basis" in frame else 0)
     frame["expected"] = [int(valid_during(expected, m, m).sum()) if not expected.empty else 0 for m in months]
     frame["value"] = rate(frame["numerator"], frame["denominator"]).to_numpy()
     frame["completeness"] = frame["reported"] / frame["expected"].where(frame["expected"] > 0)

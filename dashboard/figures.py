@@ -302,11 +302,11 @@ def series(indicator_code: str, code: str, start: str, end: str) -> pd.DataFrame
         rows["period"] = rows["period"].astype(str)
         frame = frame.merge(rows, on="period", how="left")
     else:
-        frame = frame.assign(numerator=np.nan, denominator=np.nan, value=np.nan, reported=0, expected=0)
+        frame = frame.assign(numerator=np.nan, denominator=np.nan, value=np.nan, reported=0, expected=0, basis=0)
     for col in ("numerator", "denominator", "value"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
-    for col in ("reported", "expected"):
-        frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(int)
+    for col in ("reported", "expected", "basis"):
+        frame[col] = pd.to_numeric(frame.get(col), errors="coerce").fillna(0).astype(int)
     frame.loc[frame["reported"] == 0, ["numerator", "denominator", "value"]] = np.nan
     frame["completeness"] = frame["reported"] / frame["expected"].where(frame["expected"] > 0)
     return frame[aggregation.SERIES_COLUMNS]

@@ -261,9 +261,14 @@ def upsert_facilities(conn: Connection, facilities: pd.DataFrame, load_id: int |
 
 def rebuild_hierarchy(conn: Connection) -> int:
     """Recompute entity_ancestors (each unit and facility with all its ancestors, itself
-    included) from units and facilities. The hierarchy is data: call after any change."""
+    included) from units and facilities, then the crosswalk rows that carry old entities up
+    through their successors before the reform (``dashboard/reform.py``). The hierarchy is
+    data: call after any change of units, facilities or links."""
+    from . import reform
+
     units = sql.fetch_df(conn, "units")
     facilities = sql.fetch_df(conn, "facilities")
+    links = sql.fetch_df(conn, "unit_links")
     parent = dict(zip(units["code"].astype(str), units["parent_code"]))
     level = dict(zip(units["code"].astype(str), units["level"]))
     validity = {str(r.code): (month_of(r.valid_from), month_of(r.valid_to)) for r in units.itertuples()}
@@ -277,18 +282,31 @@ def rebuild_hierarchy(conn: Connection) -> int:
         return out
 
     rows = []
+    entities = []  # (code, kind, valid_from, valid_to, chain) of every entity, for the crosswalk
     for code in units["code"].astype(str):
         vf, vt = validity[code]
-        for depth, anc in enumerate(chain(code)):
+        own = chain(code)
+        entities.append((code, level[code], vf, vt, own))
+        for depth, anc in enumerate(own):
             rows.append({"entity_code": code, "entity_kind": level[code], "ancestor_code": anc,
                          "ancestor_level": level[anc], "depth": depth, "valid_from": vf, "valid_to": vt})
     for fac in facilities.itertuples():
-        vf, vt = validity.get(str(fac.unit_code), (None, None))
-        rows.append({"entity_code": fac.code, "entity_kind": f"facility:{fac.type}", "ancestor_code": fac.code,
+        # A facility outlives the reform: it reports from its start (unknown here) until its
+        # unit ends, so a station's 2024 values count under the commune it belongs to today.
+        vf, vt = None, validity.get(str(fac.unit_code), (None, None))[1]
+        kind = f"facility:{fac.type}"
+        own = chain(str(fac.unit_code))
+        entities.append((str(fac.code), kind, vf, vt, own))
+        rows.append({"entity_code": fac.code, "entity_kind": kind, "ancestor_code": fac.code,
                      "ancestor_level": "facility", "depth": 0, "valid_from": vf, "valid_to": vt})
-        for depth, anc in enumerate(chain(str(fac.unit_code)), start=1):
-            rows.append({"entity_code": fac.code, "entity_kind": f"facility:{fac.type}", "ancestor_code": anc,
+        for depth, anc in enumerate(own, start=1):
+            rows.append({"entity_code": fac.code, "entity_kind": kind, "ancestor_code": anc,
                          "ancestor_level": level[anc], "depth": depth, "valid_from": vf, "valid_to": vt})
+    for row in rows:
+        row["share"], row["via"] = 1.0, 0
+    if not links.empty:
+        pairs = {(str(r["entity_code"]), str(r["ancestor_code"])) for r in rows}
+        rows += reform.closure_rows(entities, links.to_dict("records"), chain, level, pairs)
     aggregates.touched(conn).hierarchy = True
     conn.execute(sql.statement("entity_ancestors_delete"))
     if rows:

@@ -1,10 +1,12 @@
 -- Month-by-month figure of one unit or facility (any level): the sums over the
 -- expected reporting entities beneath it. Within one month stock and flow agree.
+-- Old entities count under their successors through the crosswalk rows, times their share.
 -- Parameters: indicator, code, start, end
 SELECT v.period AS period,
-       SUM(v.numerator) AS numerator,
-       SUM(v.denominator) AS denominator,
-       COUNT(*) AS reported
+       SUM(v.numerator * a.share) AS numerator,
+       SUM(v.denominator * a.share) AS denominator,
+       COUNT(*) AS reported,
+       MAX(a.via) AS basis
 FROM kpi_values v
 JOIN entity_ancestors a ON a.entity_code = v.entity_code AND a.ancestor_code = :code
 JOIN indicator_scopes s ON s.indicator_code = v.indicator_code AND s.entity_kind = a.entity_kind

@@ -3,9 +3,10 @@
 -- value = sum(numerator) / sum(denominator), never an average of rates.
 -- Only entities of the kinds expected to report the indicator count, so a figure
 -- reported at two levels is never counted twice.
+-- Old entities count under their successors through the crosswalk rows, times their share.
 -- Parameters: indicator, start, end ('YYYY-MM'), level
 WITH expected AS (
-    SELECT a.entity_code, a.ancestor_code
+    SELECT a.entity_code, a.ancestor_code, a.share, a.via
     FROM entity_ancestors a
     JOIN indicator_scopes s
       ON s.indicator_code = :indicator AND s.entity_kind = a.entity_kind
@@ -24,11 +25,12 @@ per_entity AS (
     GROUP BY v.entity_code
 )
 SELECT e.ancestor_code AS code,
-       SUM(p.numerator) AS numerator,
-       SUM(p.denominator) AS denominator,
+       SUM(p.numerator * e.share) AS numerator,
+       SUM(p.denominator * e.share) AS denominator,
        COUNT(p.entity_code) AS reported,
        COUNT(*) AS expected,
-       MAX(p.last_month) AS last_month
+       MAX(p.last_month) AS last_month,
+       MAX(e.via) AS basis
 FROM expected e
 LEFT JOIN per_entity p ON p.entity_code = e.entity_code
 GROUP BY e.ancestor_code

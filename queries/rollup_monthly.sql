@@ -2,12 +2,14 @@
 -- the input of paces and projections. Within one month stock and flow agree.
 -- The values drive the join (CROSS JOIN fixes that order in SQLite; PostgreSQL plans
 -- it freely): each value row then finds its ancestor through the closure's primary key.
+-- Old entities count under their successors through the crosswalk rows, times their share.
 -- Parameters: indicator, level, start, end
 SELECT a.ancestor_code AS code,
        v.period AS period,
-       SUM(v.numerator) AS numerator,
-       SUM(v.denominator) AS denominator,
-       COUNT(*) AS reported
+       SUM(v.numerator * a.share) AS numerator,
+       SUM(v.denominator * a.share) AS denominator,
+       COUNT(*) AS reported,
+       MAX(a.via) AS basis
 FROM kpi_values v
 CROSS JOIN entity_ancestors a
 JOIN indicator_scopes s ON s.indicator_code = v.indicator_code AND s.entity_kind = a.entity_kind

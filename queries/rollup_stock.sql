@@ -2,15 +2,16 @@
 -- Stock: each expected entity contributes its LATEST reported month inside the
 -- window (people with an HSSK, hospitals running EMR are counts at a date, never
 -- summed over months), then entities are summed: sum(numerator) / sum(denominator).
+-- Old entities count under their successors through the crosswalk rows, times their share.
 -- Parameters: indicator, start, end ('YYYY-MM'), level
 WITH expected AS (
-    SELECT a.entity_code, a.ancestor_code
+    SELECT a.entity_code, a.ancestor_code, a.share, a.via
     FROM entity_ancestors a
     JOIN indicator_scopes s
       ON s.indicator_code = :indicator AND s.entity_kind = a.entity_kind
     WHERE a.ancestor_level = :level
       AND (a.valid_from IS NULL OR a.valid_from <= :end)
-      AND (a.valid_to IS NULL OR a.valid_to >= :start)
+      AND (a.valid_to IS NULL OR a.valid_to >= :end)  -- a stock counts who exists at the end
 ),
 latest AS (
     SELECT entity_code, MAX(period) AS period
@@ -25,11 +26,12 @@ per_entity AS (
     WHERE v.indicator_code = :indicator
 )
 SELECT e.ancestor_code AS code,
-       SUM(p.numerator) AS numerator,
-       SUM(p.denominator) AS denominator,
+       SUM(p.numerator * e.share) AS numerator,
+       SUM(p.denominator * e.share) AS denominator,
        COUNT(p.entity_code) AS reported,
        COUNT(*) AS expected,
-       MAX(p.last_month) AS last_month
+       MAX(p.last_month) AS last_month,
+       MAX(e.via) AS basis
 FROM expected e
 LEFT JOIN per_entity p ON p.entity_code = e.entity_code
 GROUP BY e.ancestor_code
