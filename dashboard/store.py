@@ -266,9 +266,12 @@ def rebuild_hierarchy(conn: Connection) -> int:
     data: call after any change of units, facilities or links."""
     from . import reform
 
+    from sqlalchemy import inspect
+
     units = sql.fetch_df(conn, "units")
     facilities = sql.fetch_df(conn, "facilities")
-    links = sql.fetch_df(conn, "unit_links")
+    reform_schema = inspect(conn).has_table("unit_links")  # False while upgrading from before 0009
+    links = sql.fetch_df(conn, "unit_links") if reform_schema else pd.DataFrame()
     parent = dict(zip(units["code"].astype(str), units["parent_code"]))
     level = dict(zip(units["code"].astype(str), units["level"]))
     validity = {str(r.code): (month_of(r.valid_from), month_of(r.valid_to)) for r in units.itertuples()}
@@ -304,13 +307,14 @@ def rebuild_hierarchy(conn: Connection) -> int:
                          "ancestor_level": level[anc], "depth": depth, "valid_from": vf, "valid_to": vt})
     for row in rows:
         row["share"], row["via"] = 1.0, 0
-    if not links.empty:
+    if reform_schema and not links.empty:
         pairs = {(str(r["entity_code"]), str(r["ancestor_code"])) for r in rows}
         rows += reform.closure_rows(entities, links.to_dict("records"), chain, level, pairs)
     aggregates.touched(conn).hierarchy = True
     conn.execute(sql.statement("entity_ancestors_delete"))
     if rows:
-        conn.execute(sql.statement("entity_ancestor_insert"), rows)
+        conn.execute(sql.statement("entity_ancestor_insert" if reform_schema else "entity_ancestor_insert_pre_reform"),
+                     rows)
     return len(rows)
 
 
