@@ -245,3 +245,57 @@ def test_an_undone_link_load_takes_the_derived_figures_away(world):
         conn.execute(text("DELETE FROM unit_links"))
         store.rebuild_hierarchy(conn)
     assert "104" not in _stored(world, "hs", "2025-05").index
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine_at_0008(request, tmp_path):
+    from dashboard.database import make_engine, upgrade
+    from tests.conftest import _drop_schema, _pg_engine_in_new_schema, require_postgres
+
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+        upgrade(engine, "0008_import_mappings")
+        yield engine
+        engine.dispose()
+    else:
+        require_postgres()
+        engine, admin, schema = _pg_engine_in_new_schema()
+        upgrade(engine, "0008_import_mappings")
+        yield engine
+        engine.dispose()
+        _drop_schema(admin, schema)
+
+
+def test_migrating_a_database_keeps_every_stored_row(engine_at_0008):
+    """Rows written before 0009_reform (here with plain SQL, as the code of that time did) are all
+    there after the upgrade, and the figures are rebuilt by the new rules."""
+    from dashboard import aggregates
+    from dashboard.database import table_checksums, upgrade
+
+    with engine_at_0008.begin() as conn:
+        conn.execute(text("INSERT INTO units (code, name, level, parent_code) VALUES "
+                          "('01', 'Tỉnh', 'province', NULL), ('00004', 'Xã Bốn', 'commune', '01')"))
+        conn.execute(text("INSERT INTO indicators (code, name_vi, name_en, time_agg, higher_is_better) "
+                          "VALUES ('kb', 'Dòng', 'Flow', 'flow', TRUE)"))
+        conn.execute(text("INSERT INTO indicator_scopes (indicator_code, entity_kind) VALUES ('kb', 'commune')"))
+        conn.execute(text("INSERT INTO entity_ancestors (entity_code, entity_kind, ancestor_code, ancestor_level, "
+                          "depth) VALUES ('00004', 'commune', '00004', 'commune', 0), "
+                          "('00004', 'commune', '01', 'province', 1), ('01', 'province', '01', 'province', 0)"))
+        conn.execute(text("INSERT INTO data_loads (id, loaded_at, user_name, kind, source_file, checksum) "
+                          "VALUES (1, CURRENT_TIMESTAMP, 'x', 'values', 'v.csv', 'x')"))
+        conn.execute(text("INSERT INTO kpi_values (indicator_code, period, entity_code, numerator, denominator, "
+                          "load_id) VALUES ('kb', '2025-05', '00004', 3, 4, 1), ('kb', '2025-06', '00004', 5, 8, 1)"))
+    before = table_checksums(engine_at_0008)
+    upgrade(engine_at_0008)
+    after = table_checksums(engine_at_0008)
+    for table in ("units", "kpi_values", "data_loads", "indicators", "indicator_scopes", "targets", "facilities"):
+        assert after[table] == before[table], table
+    with engine_at_0008.connect() as conn:
+        closure = conn.execute(text("SELECT entity_code, ancestor_code, share, via FROM entity_ancestors "
+                                    "ORDER BY entity_code, ancestor_code")).all()
+    assert [tuple(r) for r in closure] == [("00004", "00004", 1.0, 0), ("00004", "01", 1.0, 0), ("01", "01", 1.0, 0)]
+    aggregates.ensure(engine_at_0008)
+    with engine_at_0008.connect() as conn:
+        got = conn.execute(text("SELECT numerator, denominator, basis FROM aggregates "
+                                "WHERE entity_code = '01' AND period = '2025-Q2' AND indicator_code = 'kb'")).one()
+    assert tuple(got) == (8.0, 12.0, 0)
