@@ -117,6 +117,7 @@ class Batch:
     number_format: str = "plain"
     progress: ImportProgress = field(default_factory=ImportProgress)
     rows: list[dict] = field(default_factory=list)
+    links: list[dict] = field(default_factory=list)  # crosswalk links (kind "crosswalk"; rows are its old units)
     keys: dict[tuple, tuple[str, int]] = field(default_factory=dict)  # key -> (file, line)
 
     def claim(self, key: tuple, row: Row, column: str) -> bool:
