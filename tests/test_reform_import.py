@@ -210,3 +210,81 @@ def test_generic_crosswalk_creates_old_units_and_the_command_loads_it(demo_units
         ["303@2025-06", "11311", 0.6], ["303@2025-06", "11602", 0.4], ["31@2025-06", "31", 1.0]]
     refused = runner.invoke(main, ["--database", url, "import", "units", str(path), "--all"])
     assert refused.exit_code == 2
+
+
+@pytest.fixture
+def reformed(demo_units, hai_phong):
+    """The demo's new units valid from 2025-07-01 (communes), and the Hải Phòng crosswalk loaded."""
+    engine = demo_units
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE units SET valid_from = :d WHERE level = 'commune'"), {"d": "2025-07-01"})
+    ok(import_crosswalk(engine, [hai_phong[0]], user="t"))
+    return engine
+
+
+def commune_indicator(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT indicator_code FROM indicator_scopes WHERE entity_kind = 'commune' "
+                                 "ORDER BY indicator_code")).scalar()
+
+
+def test_values_under_a_shared_code_go_to_the_unit_valid_in_their_month(reformed, hai_phong, tmp_path):
+    engine = reformed
+    _path, rows = hai_phong
+    ind = commune_indicator(engine)
+    wards = rows[rows["old_ward_code"] != ""]
+    reused = sorted(set(wards["old_ward_code"]) & set(rows["new_ward_code"]))[0]
+    gone = sorted(set(wards["old_ward_code"]) - set(rows["new_ward_code"]))[0]
+    gone_to = sorted(wards.loc[wards["old_ward_code"] == gone, "new_ward_code"])
+    fresh = sorted(set(rows["new_ward_code"]) - set(wards["old_ward_code"]))[0]   # 11948, from island district 318
+    good = write_csv(tmp_path / "v.csv", VALUE_HEADER, [[ind, reused, "2024-05", 10, 20],
+                                                        [ind, reused, "2025-09", 11, 20],
+                                                        [ind, f"{reused}@2024-06", "2024-06", 12, 20],
+                                                        [ind, gone, "2024-05", 13, 20]])
+    report = importer.import_files(engine, "values", [good], user="t")
+    assert report.ok, [i.message() for i in report.errors]
+    with engine.connect() as conn:
+        got = sorted(tuple(r) for r in conn.execute(text("SELECT entity_code, period, numerator FROM kpi_values")))
+    assert got == sorted([(f"{reused}@2025-06", "2024-05", 10.0), (reused, "2025-09", 11.0),
+                          (f"{reused}@2025-06", "2024-06", 12.0), (f"{gone}@2025-06", "2024-05", 13.0)])
+
+    before = stored(engine)
+    bad = write_csv(tmp_path / "b.csv", VALUE_HEADER, [[ind, gone, "2025-09", 1, 2],
+                                                       [ind, f"{reused}@2025-06", "2025-08", 1, 2],
+                                                       [ind, fresh, "2024-01", 1, 2]])
+    report = importer.import_files(engine, "values", [bad], user="t")
+    assert stored(engine) == before
+    by_line = {i.line: i for i in report.errors}
+    assert by_line[2].key == "imp_merged_into" and by_line[2].column == "unit_code"
+    message = by_line[2].message()
+    assert f"{gone}@2025-06 đã sáp nhập vào" in message and "từ 01/07/2025" in message
+    assert all(f"({code})" in message for code in gone_to) and "was merged into" in message
+    assert by_line[3].key == "imp_merged_into" and f"({reused})" in by_line[3].message()
+    assert by_line[4].key == "imp_formed_from" and "(318@2025-06)" in by_line[4].message()
+
+
+def test_units_files_may_share_a_code_over_periods_that_do_not_overlap(reformed, tmp_path):
+    engine = reformed
+    path = write_csv(tmp_path / "u.csv", UNIT_HEADER, [
+        ["99001", "Xã Một (cũ)", "commune", "303", "", "2025-06-30"],
+        ["99001", "Xã Một", "commune", "303", "2025-07-01", ""],
+        ["99002", "Xã Hai", "commune", "303", "2025-07-01", ""]])
+    report = importer.import_files(engine, "units", [path], user="t")
+    assert report.ok, [i.message() for i in report.errors]
+    got = units(engine).set_index("code")
+    # An old unit takes its key code@YYYY-MM; its plain parent is the old district of that code.
+    assert got.loc["99001@2025-06", "name"] == "Xã Một (cũ)" and got.loc["99001@2025-06", "parent_code"] == "303@2025-06"
+    assert got.loc["99001", "name"] == "Xã Một" and got.loc["99001", "parent_code"] == "303"
+    # Re-uploaded, the stored units keep their keys.
+    again = importer.import_files(engine, "units", [path], user="t")
+    assert again.ok and (again.added, again.replaced) == (0, 3)
+
+    before = stored(engine)
+    overlap = write_csv(tmp_path / "o.csv", UNIT_HEADER, [
+        ["99003", "Xã Ba (cũ)", "commune", "303", "", "2025-08-31"],
+        ["99003", "Xã Ba", "commune", "303", "2025-07-01", ""]])
+    report = importer.import_files(engine, "units", [overlap], user="t")
+    assert not report.ok and stored(engine) == before
+    issue = report.errors[0]
+    assert (issue.key, issue.line) == ("imp_unit_overlap", 3)
+    assert "dòng 2" in issue.message() and "line 2" in issue.message() and "o.csv" in issue.message()
