@@ -288,3 +288,21 @@ def test_units_files_may_share_a_code_over_periods_that_do_not_overlap(reformed,
     issue = report.errors[0]
     assert (issue.key, issue.line) == ("imp_unit_overlap", 3)
     assert "dòng 2" in issue.message() and "line 2" in issue.message() and "o.csv" in issue.message()
+
+
+def test_export_units_writes_keys_and_official_codes_and_round_trips(reformed, tmp_path):
+    engine = reformed
+    url = engine.url.render_as_string(hide_password=False)
+    out = tmp_path / "units.csv"
+    result = CliRunner().invoke(main, ["--database", url, "export", "units", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert list(frame.columns) == UNIT_HEADER[:1] + ["official_code"] + UNIT_HEADER[1:]
+    row = frame.set_index("code").loc["31@2025-06"]
+    assert (row["official_code"], row["valid_to"], row["level"]) == ("31", "2025-06-30", "province")
+    assert (frame["code"].str.split("@").str[0] == frame["official_code"]).all()
+    before = {k: v for k, v in stored(engine).items() if k != "record_history"}
+    report = importer.import_files(engine, "units", [out], user="t")
+    assert report.ok and report.added == 0, [i.message() for i in report.errors][:5]
+    assert report.replaced == len(frame)
+    assert {k: v for k, v in stored(engine).items() if k != "record_history"} == before

@@ -190,6 +190,9 @@ def check_units(batch: Batch, table: Table, header: Header, issues: IssueLog, fi
         parent, parent_num = row.code("parent_code", required=False)
         vf = row.get("valid_from", read_date)
         vt = row.get("valid_to", read_date)
+        official_code, _ = row.code("official_code", required=False)
+        if official_code is not None and code is not None and code.split("@", 1)[0] != official_code:
+            row.fail("imp_official_code", "official_code", official_code, code=code)
         if level is not None and level not in UNIT_LEVELS:
             row.fail("imp_bad_choice", "level", level, allowed=", ".join(UNIT_LEVELS))
             level = None
@@ -222,8 +225,8 @@ def _overlap(a: tuple[str, str], b: tuple[str, str]) -> bool:
 
 
 def unit_key(batch: Batch, row: Row, code: str, vf, vt) -> str | None:
-    """The key (``units.code``) of a units row: the stored unit of that code whose validity
-    overlaps the row's keeps its key; a new unit is keyed by its code, or ``code@YYYY-MM``
+    """The key (``units.code``) of a units row: a stored key or an explicit ``code@YYYY-MM`` is
+    itself; else the stored unit of that code whose validity overlaps the row's keeps its key; a new unit is keyed by its code, or ``code@YYYY-MM``
     (its last month) when it has a valid_to. A row overlapping another row of the same code,
     or two stored units of it, is refused naming them."""
     from .. import unitkeys
@@ -231,6 +234,10 @@ def unit_key(batch: Batch, row: Row, code: str, vf, vt) -> str | None:
     known = batch.known
     span = _months(vf, vt)
     official = unitkeys.official(code)
+    # A key written as stored (an export's code@YYYY-MM, or a stored plain key) names that unit.
+    if unitkeys.explicit(code) is not None or (code in known.units
+                                               and _overlap(span, _months_of_known(known.units[code]))):
+        return code
     seen = batch.periods.setdefault(official, [])
     for other_span, where in seen:
         if _overlap(span, other_span):
@@ -238,8 +245,6 @@ def unit_key(batch: Batch, row: Row, code: str, vf, vt) -> str | None:
                      first=_shown_span(other_span), this=_shown_span(span))
             return None
     seen.append((span, (row.issues.name, row.line)))
-    if unitkeys.explicit(code) is not None:
-        return code
     stored = [k for k in batch.known_by_code().get(official, [])
               if _overlap(span, _months_of_known(known.units[k]))]
     if len(stored) > 1:
