@@ -306,3 +306,32 @@ def test_export_units_writes_keys_and_official_codes_and_round_trips(reformed, t
     assert report.ok and report.added == 0, [i.message() for i in report.errors][:5]
     assert report.replaced == len(frame)
     assert {k: v for k, v in stored(engine).items() if k != "record_history"} == before
+
+
+def test_a_2024_workbook_by_old_names_and_codes_loads_under_the_old_units(reformed, hai_phong, tmp_path):
+    from openpyxl import Workbook
+
+    engine = reformed
+    _path, rows = hai_phong
+    all_units = units(engine)
+    unique = all_units["name"].map(all_units["name"].value_counts()) == 1
+    wards = rows[rows["old_ward_code"] != ""].drop_duplicates("old_ward_code")
+    # An old commune known only by its old name, and one whose code the new commune reuses.
+    only_old = wards[wards["old_ward"].isin(all_units.loc[unique, "name"])].iloc[0]
+    reused = wards[wards["old_ward_code"].isin(rows["new_ward_code"])
+                   & wards["old_ward"].isin(all_units.loc[unique, "name"])].iloc[-1]
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["BÁO CÁO TỶ LỆ NGƯỜI DÂN CÓ HỒ SƠ SỨC KHỎE ĐIỆN TỬ THÁNG 5 NĂM 2024"])
+    ws.append([])
+    ws.append(["STT", "Đơn vị", "Số người dân đã có hồ sơ sức khỏe điện tử", "Dân số"])
+    ws.append([1, only_old.old_ward, 120, 1000])
+    ws.append([2, reused.old_ward, 130, 1100])
+    path = tmp_path / "2024.xlsx"
+    wb.save(path)
+    report = importer.import_files(engine, "values", [path], user="t")
+    assert report.ok, [i.message() for i in report.errors]
+    with engine.connect() as conn:
+        got = sorted(tuple(r) for r in conn.execute(text("SELECT entity_code, period, numerator FROM kpi_values")))
+    assert got == sorted([(f"{only_old.old_ward_code}@2025-06", "2024-05", 120.0),
+                          (f"{reused.old_ward_code}@2025-06", "2024-05", 130.0)])
