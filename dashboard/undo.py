@@ -37,6 +37,8 @@ _USES = {
     "indicators": [("kpi_values", "indicator_code"), ("targets", "indicator_code")],
     "targets": [],
 }
+#: The small table whose added keys others may use, per kind of load (a crosswalk adds old units and links).
+_TABLE_OF = {"crosswalk": "units"}
 
 
 class UndoRefused(Exception):
@@ -96,14 +98,16 @@ def _added_keys(conn: Connection, load_id: int) -> list[tuple[str, list]]:
 
 def _users_of_added(conn: Connection, load_id: int, kind: str) -> tuple[dict[int, int], int]:
     """Keys `load_id` added that something still uses: ({values load -> rows}, other uses)."""
-    keys = [key[0] for table, key in _added_keys(conn, load_id) if table == kind and key]
-    if not keys or not _USES.get(kind):
+    table_of = _TABLE_OF.get(kind, kind)
+    keys = [key[0] for table, key in _added_keys(conn, load_id) if table == table_of and key]
+    uses = _USES.get(table_of)
+    if not keys or not uses:
         return {}, 0
     by_load: dict[int, int] = {}
     other = 0
     for start in range(0, len(keys), 500):
         chunk = keys[start:start + 500]
-        for table, column in _USES[kind]:
+        for table, column in uses:
             if table == "kpi_values":
                 statement = text(f"SELECT load_id, COUNT(*) FROM kpi_values WHERE {column} IN :keys "  # noqa: S608
                                  "GROUP BY load_id").bindparams(_expanding())
@@ -112,10 +116,12 @@ def _users_of_added(conn: Connection, load_id: int, kind: str) -> tuple[dict[int
             else:
                 statement = text(f"SELECT COUNT(*) FROM {table} WHERE {column} IN :keys").bindparams(  # noqa: S608
                     _expanding())
-                n = int(conn.execute(statement, {"keys": chunk}).scalar_one())
                 if table == "units":  # children the same load added go with it
-                    n -= int(conn.execute(text("SELECT COUNT(*) FROM units WHERE parent_code IN :keys AND code IN "
-                                               ":keys").bindparams(_expanding()), {"keys": chunk}).scalar_one())
+                    children = text("SELECT code FROM units WHERE parent_code IN :keys").bindparams(_expanding())
+                    added = set(keys)
+                    n = sum(str(code) not in added for (code,) in conn.execute(children, {"keys": chunk}))
+                else:
+                    n = int(conn.execute(statement, {"keys": chunk}).scalar_one())
                 other += n
     return by_load, other
 
@@ -194,6 +200,13 @@ def _undo_one(conn: Connection, p: UndoPlan) -> None:
     if other:
         raise UndoRefused("loads_err_in_use", id=p.load_id, count=other)
     records = sql.fetch_rows(conn, "undo_records", load_id=p.load_id)
+    if p.kind == "crosswalk":  # links first (they name the old units), then the old units
+        for table in ("unit_links", "units"):
+            mine = [r for r in records if r["table_name"] == table]
+            _restore_small(conn, table, [json.loads(r["previous"]) for r in mine if r["previous"] is not None],
+                           [json.loads(r["row_key"]) for r in mine if r["previous"] is None])
+        sql.run(conn, "undo_records_forget", {"load_id": p.load_id})
+        return
     restore = [json.loads(r["previous"]) for r in records if r["previous"] is not None]
     added = [json.loads(r["row_key"]) for r in records if r["previous"] is None]
     _restore_small(conn, p.kind, restore, added)
@@ -209,6 +222,14 @@ def _restore_small(conn: Connection, kind: str, restore: list[dict], added: list
         for (code,) in sorted(added, key=lambda k: -depth.get(k[0], 0)):  # children first
             conn.execute(text("DELETE FROM boundaries WHERE code = :c"), {"c": code})
             conn.execute(text("DELETE FROM units WHERE code = :c"), {"c": code})
+        store.rebuild_hierarchy(conn)
+    elif kind == "unit_links":
+        if restore:
+            store.upsert_links(conn, pd.DataFrame(restore))
+        for old_code, new_code in added:
+            conn.execute(text("DELETE FROM unit_links WHERE old_code = :o AND new_code = :n"),
+                         {"o": old_code, "n": new_code})
+        touched.hierarchy = True
         store.rebuild_hierarchy(conn)
     elif kind == "facilities":
         if restore:

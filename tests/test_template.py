@@ -67,7 +67,7 @@ def test_export_units_is_what_import_units_takes_back(world, tmp_path):
     result = CliRunner().invoke(main, ["--database", db, "export", "units", "--out", str(out)])
     assert result.exit_code == 0, result.output
     lines = out.read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "code,name,level,parent_code,valid_from,valid_to"
-    assert "00007,Xã Bảy (cũ),commune,002,,2025-06-30" in lines
+    assert lines[0] == "code,official_code,name,level,parent_code,valid_from,valid_to"
+    assert "00007,00007,Xã Bảy (cũ),commune,002,,2025-06-30" in lines
     report = importer.import_files(world, "units", [out], user="tester", dry_run=True)
     assert report.ok and report.added == 0, [i.message() for i in report.errors]

@@ -83,6 +83,9 @@ KIND và các cột / columns ([…] = không bắt buộc / optional):
               [,short_vi,short_en,numerator_vi,denominator_vi,numerator_en,denominator_en,
               unit_vi,unit_en,gap_vi,gap_en,decimals,display_unit,reported_by,group,headline,sort_order]
   targets     indicator,unit_code,value,deadline[,source,note]
+  crosswalk   old_code,new_code,effective[,share,basis,old_name,old_level,old_parent], hoặc dạng
+              toàn quốc / or the national format (geodata/vn_commune_crosswalk_pre2025_to_2025.csv.gz);
+              --all: tạo mọi đơn vị cũ / create every old unit
   dhis2       dataValueSet DHIS2 (JSON hoặc CSV) với --mapping / a DHIS2 dataValueSet
               (JSON or CSV) with --mapping
   values      indicator,unit_code,period,numerator,denominator
@@ -105,7 +108,7 @@ unit, month) replaces the stored figure. Details: docs/data-formats.md
 
 
 @click.command("import", help=IMPORT_HELP)
-@click.argument("kind", type=click.Choice(importer.KINDS + ("dhis2",)), metavar="KIND")
+@click.argument("kind", type=click.Choice(importer.KINDS + ("dhis2", "crosswalk")), metavar="KIND")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path), metavar="FILE…")
 @click.option("--sheet", metavar="NAME", help="Trang tính trong tệp .xlsx (mặc định trang đầu) / sheet of an .xlsx file "
               "(default: the first).")
@@ -132,6 +135,9 @@ unit, month) replaces the stored figure. Details: docs/data-formats.md
 @click.option("--save-mapping", "save_mapping", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="wide: ghi cách đã đọc tệp ra YAML để dùng lại tháng sau / write what was understood as YAML for "
                    "next month.")
+@click.option("--all", "all_units", is_flag=True,
+              help="crosswalk: tạo mọi đơn vị cũ trong tệp, cả những đơn vị không dẫn tới đơn vị mới nào trong cơ sở "
+                   "dữ liệu / create every old unit of the file, also those leading to no new unit in the database.")
 @click.option("--user", default=None, metavar="NAME", help="Tên người nạp ghi vào nhật ký / user recorded in the audit "
               "(default: OS user).")
 @click.option("--max-errors", default=50, show_default=True, type=click.IntRange(min=0),
@@ -140,10 +146,22 @@ unit, month) replaces the stored figure. Details: docs/data-formats.md
 @click.pass_obj
 def import_cmd(ctx, kind: str, files: tuple[Path, ...], sheet: str | None, dry_run: bool, number_format: str,
                layout: str, wide_indicator: str | None, wide_period: str | None, wide_year: int | None,
-               mapping_path: Path | None, save_mapping: Path | None, user: str | None, max_errors: int) -> None:
+               mapping_path: Path | None, save_mapping: Path | None, all_units: bool, user: str | None,
+               max_errors: int) -> None:
     engine = ctx.engine
     _require_schema(engine)
     dhis2 = None
+    if all_units and kind != "crosswalk":
+        raise click.UsageError(_both("imp_all_crosswalk_only"))
+    if kind == "crosswalk":
+        if layout == "wide" or mapping_path or save_mapping:
+            raise click.UsageError(_both("imp_layout_wide_kind"))
+        from ..importer.crosswalk import import_crosswalk
+
+        report = import_crosswalk(engine, list(files), user=user, dry_run=dry_run, all_units=all_units, sheet=sheet,
+                                  progress=BarProgress(), number_format=number_format)
+        _finish(report, max_errors)
+        return
     if kind == "dhis2":
         if mapping_path is None:
             raise click.UsageError(_both("imp_dhis2_needs_mapping"))
@@ -164,6 +182,10 @@ def import_cmd(ctx, kind: str, files: tuple[Path, ...], sheet: str | None, dry_r
     report = importer.import_files(engine, kind, list(files), user=user, dry_run=dry_run, sheet=sheet,
                                    progress=BarProgress(), number_format=number_format, layout=layout, wide=wide,
                                    save_mapping=save_mapping, dhis2=dhis2)
+    _finish(report, max_errors)
+
+
+def _finish(report, max_errors: int) -> None:
     _print_issues(report.errors, report.error_count, max_errors, "imp_more_errors", "imp_error")
     _print_issues(report.warnings, report.warning_count, max_errors, "imp_more_warnings", "imp_warning")
     if report.errors:

@@ -12,6 +12,7 @@ this one and go through the same checks and the same loader:
 * ``names``    units by the name people write, periods in the spellings they use;
 * ``dhis2``    DHIS2 dataValueSets (JSON, CSV) in and out through a mapping;
 * ``wide``     reports shaped for people (wide workbooks) read into long rows;
+* ``crosswalk`` old units → new units across the 2025 reform (``dashboard import crosswalk``);
 * ``load``     the one all-or-nothing loader (counts, audit, history of replaced rows);
 * ``report``   Issue, FileResult, ImportReport and the progress hooks;
 * ``pipeline`` ``import_files``: read, check, load.

@@ -117,7 +117,20 @@ class Batch:
     number_format: str = "plain"
     progress: ImportProgress = field(default_factory=ImportProgress)
     rows: list[dict] = field(default_factory=list)
+    links: list[dict] = field(default_factory=list)  # crosswalk links (kind "crosswalk"; rows are its old units)
     keys: dict[tuple, tuple[str, int]] = field(default_factory=dict)  # key -> (file, line)
+    periods: dict[str, list] = field(default_factory=dict)  # units: official code -> [(months, (file, line))]
+    _by_code: dict[str, list[str]] | None = None
+
+    def known_by_code(self) -> dict[str, list[str]]:
+        """Stored unit keys by official code (built once)."""
+        if self._by_code is None:
+            from ..unitkeys import official
+
+            self._by_code = {}
+            for key in self.known.units:
+                self._by_code.setdefault(official(key), []).append(key)
+        return self._by_code
 
     def claim(self, key: tuple, row: Row, column: str) -> bool:
         """Register a key; an issue if another row already holds it."""
@@ -165,6 +178,8 @@ def each_row(table: Table, header: Header, issues: IssueLog, progress: ImportPro
 # --- units and facilities --------------------------------------------------------------
 
 def check_units(batch: Batch, table: Table, header: Header, issues: IssueLog, file: FileResult) -> None:
+    """Units rows. Two rows (or a row and a stored unit) may share a code when their periods
+    of validity do not overlap: each is its own unit, keyed by :func:`unit_key`."""
     known = batch.known
     cols = header.columns
     for line, cells in each_row(table, header, issues, batch.progress):
@@ -175,6 +190,9 @@ def check_units(batch: Batch, table: Table, header: Header, issues: IssueLog, fi
         parent, parent_num = row.code("parent_code", required=False)
         vf = row.get("valid_from", read_date)
         vt = row.get("valid_to", read_date)
+        official_code, _ = row.code("official_code", required=False)
+        if official_code is not None and code is not None and code.split("@", 1)[0] != official_code:
+            row.fail("imp_official_code", "official_code", official_code, code=code)
         if level is not None and level not in UNIT_LEVELS:
             row.fail("imp_bad_choice", "level", level, allowed=", ".join(UNIT_LEVELS))
             level = None
@@ -184,23 +202,109 @@ def check_units(batch: Batch, table: Table, header: Header, issues: IssueLog, fi
             row.fail("imp_date_order", "valid_to", row.raw("valid_to"))
         if code is not None and code in known.facilities:
             row.fail("imp_code_is_facility", "code", code)
-        if code is not None and not batch.claim((code,), row, "code"):
+        key = None
+        if code is not None and not row.bad:
+            key = unit_key(batch, row, code, vf, vt)
+        if key is not None and not batch.claim((key,), row, "code"):
             continue
-        if not row.bad:
-            batch.rows.append({"code": code, "name": name, "level": level, "parent_code": parent,
+        if not row.bad and key is not None:
+            batch.rows.append({"code": key, "name": name, "level": level, "parent_code": parent,
                                "valid_from": vf, "valid_to": vt, "_file": file, "_line": line,
-                               "_issues": issues, "_parent_num": parent_num})
+                               "_issues": issues, "_parent_num": parent_num, "_written": code})
             file.rows += 1
+
+
+def _months(vf, vt) -> tuple[str, str]:
+    from ..unitkeys import month_of
+
+    return (month_of(vf) or "0000-00"), (month_of(vt) or "9999-99")
+
+
+def _overlap(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def unit_key(batch: Batch, row: Row, code: str, vf, vt) -> str | None:
+    """The key (``units.code``) of a units row: a stored key or an explicit ``code@YYYY-MM`` is
+    itself; else the stored unit of that code whose validity overlaps the row's keeps its key; a new unit is keyed by its code, or ``code@YYYY-MM``
+    (its last month) when it has a valid_to. A row overlapping another row of the same code,
+    or two stored units of it, is refused naming them."""
+    from .. import unitkeys
+
+    known = batch.known
+    span = _months(vf, vt)
+    official = unitkeys.official(code)
+    # A key written as stored (an export's code@YYYY-MM, or a stored plain key) names that unit.
+    if unitkeys.explicit(code) is not None or (code in known.units
+                                               and _overlap(span, _months_of_known(known.units[code]))):
+        return code
+    seen = batch.periods.setdefault(official, [])
+    for other_span, where in seen:
+        if _overlap(span, other_span):
+            row.fail("imp_unit_overlap", "valid_from", None, code=official, first_file=where[0], first_line=where[1],
+                     first=_shown_span(other_span), this=_shown_span(span))
+            return None
+    seen.append((span, (row.issues.name, row.line)))
+    stored = [k for k in batch.known_by_code().get(official, [])
+              if _overlap(span, _months_of_known(known.units[k]))]
+    if len(stored) > 1:
+        row.fail("imp_unit_overlap_stored", "valid_from", None, code=official, keys=", ".join(stored),
+                 this=_shown_span(span))
+        return None
+    if stored:
+        return stored[0]
+    key = unitkeys.ended_key(code, vt) if vt else code
+    if key in known.units:
+        row.fail("imp_unit_key_taken", "code", code, key=key,
+                 valid=_shown_span(_months_of_known(known.units[key])))
+        return None
+    return key
+
+
+def _months_of_known(info: dict) -> tuple[str, str]:
+    return (info.get("valid_from") or "0000-00"), (info.get("valid_to") or "9999-99")
+
+
+def _shown_span(span: tuple[str, str]) -> str:
+    start = "…" if span[0] == "0000-00" else span[0]
+    end = "…" if span[1] == "9999-99" else span[1]
+    return f"{start} → {end}"
+
+
+def parent_key(resolver, parent: str, vf, vt) -> str | None:
+    """A written parent code as a key, at the child's valid_from month: a stored key is
+    itself; an old child's parent is the old unit of that code ending with it, if any."""
+    from .. import unitkeys
+
+    if parent in resolver:
+        spans = resolver.candidates(parent)
+        if len(spans) <= 1 or unitkeys.explicit(parent):
+            return parent
+    if vt:
+        last = unitkeys.month_of(vt)
+        for key in resolver.candidates(parent):
+            if resolver.span(key).valid_to == last:
+                return key
+    return resolver.resolve(parent, unitkeys.month_of(vf) or unitkeys.month_of(vt))
 
 
 def check_unit_tree(batch: Batch) -> None:
     """After every units row is read: parents exist (in the database or the batch), sit
-    above their children, and no chain loops. Existing children stay below changed units."""
+    above their children, and no chain loops. Existing children stay below changed units.
+    A written parent code is resolved to a key at the child's valid_from month."""
+    from ..unitkeys import Resolver
+
     known = batch.known
     level = {c: u["level"] for c, u in known.units.items()}
     parent = {c: u["parent_code"] for c, u in known.units.items()}
+    spans = {c: (u["valid_from"], u["valid_to"]) for c, u in known.units.items()}
     for r in batch.rows:
         level[r["code"]] = r["level"]
+        spans[r["code"]] = (r["valid_from"], r["valid_to"])
+    resolver = Resolver((k, vf, vt) for k, (vf, vt) in spans.items())
+    for r in batch.rows:
+        if r["parent_code"] is not None:
+            r["parent_code"] = parent_key(resolver, r["parent_code"], r["valid_from"], r["valid_to"]) or r["parent_code"]
         parent[r["code"]] = r["parent_code"]
     hint = Suggest(level)
     for r in batch.rows:
@@ -257,6 +361,8 @@ def check_facilities(batch: Batch, table: Table, header: Header, issues: IssueLo
             issues.warn("imp_code_number", line, "code", row.raw("code"), code=code)
         if code is not None and code in known.units:
             row.fail("imp_code_is_unit", "code", code)
+        if unit is not None:
+            unit = known.resolve(unit, None)  # a shared code: the unit valid today
         if unit is not None and unit not in known.units:
             row.fail("imp_unknown_unit", "unit_code", unit, hint=hint.hint(unit, unit_num))
         if lat is not None and not -90 <= lat <= 90:
@@ -349,6 +455,8 @@ def check_targets(batch: Batch, table: Table, header: Header, issues: IssueLog, 
         note = row.text("note")
         if ind is not None and ind not in known.indicators:
             row.fail("imp_unknown_indicator", "indicator", ind, hint=ind_hint.hint(ind, ind_num))
+        if scope is not None:
+            scope = known.resolve(scope, deadline)  # a shared code: the unit valid at the deadline
         if scope is not None and known.entity_kind(scope) is None:
             row.fail("imp_unknown_entity", "unit_code", scope, hint=ent_hint.hint(scope, scope_num))
         if value is not None:

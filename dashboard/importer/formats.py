@@ -38,7 +38,7 @@ INDICATOR_TEXTS = ("short_vi", "short_en", "numerator_vi", "denominator_vi", "nu
                    "unit_vi", "unit_en", "gap_vi", "gap_en")
 
 FORMATS: dict[str, Format] = {
-    "units": Format(("code", "name", "level", "parent_code"), ("valid_from", "valid_to"), ("code",)),
+    "units": Format(("code", "name", "level", "parent_code"), ("valid_from", "valid_to", "official_code"), ("code",)),
     "facilities": Format(("code", "name", "type", "unit_code"), ("lat", "lon"), ("code",)),
     "indicators": Format(("code", "name_vi", "name_en", "time", "higher_is_better"),
                          INDICATOR_TEXTS + ("decimals", "display_unit", "reported_by", "group", "headline",

@@ -32,6 +32,7 @@ class Known:
     scopes: dict[str, set[str]]
     targets: set[tuple[str, str, str]]
     names: dict[str, str] = field(default_factory=dict)  # code -> name, units and facilities
+    links: list[tuple[str, str, str]] = field(default_factory=list)  # (old key, new key, effective 'YYYY-MM-DD')
 
     @classmethod
     def load(cls, conn: Connection) -> "Known":
@@ -51,7 +52,44 @@ class Known:
         keys = {(str(r.indicator_code), str(r.scope_code), str(r.deadline)) for r in targets.itertuples()}
         names = {str(r.code): str(r.name) for r in units.itertuples()}
         names.update({str(r.code): str(r.name) for r in facilities.itertuples()})
-        return cls(unit_map, fac_map, ind_map, scope_map, keys, names)
+        links = [(str(r.old_code), str(r.new_code), str(r.effective)[:10])
+                 for r in sql.fetch_df(conn, "unit_links").itertuples()]
+        return cls(unit_map, fac_map, ind_map, scope_map, keys, names, links)
+
+    _resolver = None
+
+    def resolver(self):
+        """:class:`~dashboard.unitkeys.Resolver` over the stored units, built once per import."""
+        if self._resolver is None:
+            from ..unitkeys import Resolver
+
+            self._resolver = Resolver((k, u["valid_from"], u["valid_to"]) for k, u in self.units.items())
+        return self._resolver
+
+    def shared_codes(self) -> set[str]:
+        """Official codes more than one stored unit carries (a plain code there needs a month)."""
+        return {code for code, spans in self.resolver().by_code.items() if len(spans) > 1}
+
+    def resolve(self, written: str, month: str | None) -> str:
+        """The key a unit code written in a file names at `month` (facility codes as they are);
+        the text itself when nothing fits (the checks then say why)."""
+        if written in self.facilities:
+            return written
+        resolver = self.resolver()
+        key = resolver.resolve(written, month)
+        if key is None and month is not None and "@" not in written:
+            # Two units of the code hold the month (a new unit stored without its valid_from):
+            # the one that ended holds the history before its end.
+            held = [k for k in resolver.candidates(written) if resolver.span(k).holds(month)]
+            ended = [k for k in held if resolver.span(k).valid_to is not None]
+            key = ended[0] if len(ended) == 1 else None
+        return key or written
+
+    def successors(self, key: str) -> list[tuple[str, str]]:
+        return [(new, eff) for old, new, eff in self.links if old == key]
+
+    def predecessors(self, key: str) -> list[tuple[str, str]]:
+        return [(old, eff) for old, new, eff in self.links if new == key]
 
     _unit_names = None
 

@@ -12,6 +12,7 @@ Later importers (wide Excel workbooks, DHIS2) produce a :class:`Batch` or
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -75,6 +76,8 @@ def _run(conn: Connection, batch: Batch, values: ValueRows | None, files: list[F
          progress: ImportProgress, write: bool) -> None:
     if batch.kind == "values":
         _values(conn, values, files, user, progress, write)
+    elif batch.kind == "crosswalk":
+        _crosswalk(conn, batch, files, user, write)
     else:
         _small(conn, batch, files, user, write)
     if write:
@@ -111,6 +114,77 @@ def _small(conn: Connection, batch: Batch, files: list[FileResult], user: str, w
         store.rebuild_hierarchy(conn)
     else:
         store.upsert_targets(conn, frame, stored=stored)
+
+
+def _same(row: dict, stored: dict) -> bool:
+    """A row equal to the stored one (dates as days, shares as numbers): not written again."""
+    for column, value in row.items():
+        a, b = _comparable(value), _comparable(stored.get(column))
+        if isinstance(a, float) and isinstance(b, float):
+            if abs(a - b) > 1e-12:
+                return False
+        elif a != b:
+            return False
+    return True
+
+
+def _comparable(value):
+    value = _native(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        return value[:10]
+    return value
+
+
+def _as_date(value):
+    if value is None or hasattr(value, "year"):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _crosswalk(conn: Connection, batch: Batch, files: list[FileResult], user: str, write: bool) -> None:
+    """Old units (``batch.rows``) and links (``batch.links``): only rows that differ from what
+    is stored are written (a re-import changes nothing); a stored unit keeps its valid_from."""
+    stored_units = store.stored_rows(conn, "units")
+    stored_links = store.stored_rows(conn, "unit_links")
+    units, links = [], []
+    for r in batch.rows:
+        row = {c: r[c] for c in _COLUMNS["units"]}
+        old = stored_units.get((row["code"],))
+        if old is not None:
+            row["valid_from"] = _as_date(old.get("valid_from"))
+            if _same(row, old):
+                continue
+        units.append((r["_file"], row))
+    for r in batch.links:
+        row = {c: r[c] for c in ("old_code", "new_code", "effective", "share", "basis")}
+        old = stored_links.get((row["old_code"], row["new_code"]))
+        if old is not None and _same(row, old):
+            continue
+        links.append((r["_file"], row))
+    for f in files:
+        ua, ur = store.split_changes(((r["code"],) for g, r in units if g is f), stored_units)
+        la, lr = store.split_changes(((r["old_code"], r["new_code"]) for g, r in links if g is f), stored_links)
+        f.added, f.replaced = ua + la, ur + lr
+    if not write:
+        return
+    for f in files:
+        f.load_id = store.record_load(conn, kind="crosswalk", source_file=f.source, checksum=f.checksum, user=user)
+        store.keep_history(conn, "units", [(r["code"],) for g, r in units if g is f], stored_units, f.load_id)
+        store.keep_history(conn, "unit_links", [(r["old_code"], r["new_code"]) for g, r in links if g is f],
+                           stored_links, f.load_id)
+    if units:
+        frame = pd.DataFrame([r for _f, r in units], columns=_COLUMNS["units"], dtype=object)
+        store.upsert_units(conn, frame, stored=stored_units)
+    if links:
+        frame = pd.DataFrame([r for _f, r in links], columns=["old_code", "new_code", "effective", "share", "basis"],
+                             dtype=object)
+        store.upsert_links(conn, frame, stored=stored_links)
+    if units or links:
+        store.rebuild_hierarchy(conn)
 
 
 def _values(conn: Connection, values: ValueRows, files: list[FileResult], user: str, progress: ImportProgress,

@@ -18,7 +18,9 @@ from ..catalog.defaults import is_money
 from ..periods import parse_period
 from .known import Known
 
-UNIT_COLUMNS = ["code", "name", "level", "parent_code", "valid_from", "valid_to"]
+#: A unit's key (``code@YYYY-MM`` for an ended unit), its official code, and its validity: what
+#: ``import units`` takes back (the key makes two units of one code two rows).
+UNIT_COLUMNS = ["code", "official_code", "name", "level", "parent_code", "valid_from", "valid_to"]
 
 INSTRUCTIONS = [
     "HƯỚNG DẪN ĐIỀN MẪU BÁO CÁO",
@@ -171,6 +173,7 @@ def _period_words(months: list[str]) -> str:
 def units_csv(conn, kind: str = "units") -> tuple[str, int]:
     """The units (or facilities) the importer accepts, in its own import format."""
     from .. import sql
+    from ..unitkeys import official
 
     name = "units" if kind == "units" else "facilities"
     frame = sql.fetch_df(conn, name)
@@ -179,6 +182,8 @@ def units_csv(conn, kind: str = "units") -> tuple[str, int]:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(columns)
     for r in frame.to_dict("records"):
+        if kind == "units":
+            r["official_code"] = official(str(r["code"]))
         w.writerow(["" if r.get(c) is None or r.get(c) != r.get(c) else _cell(r.get(c)) for c in columns])
     return out.getvalue(), len(frame)
 

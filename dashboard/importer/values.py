@@ -153,6 +153,10 @@ def check_values(batch: Batch, table: Table, header: Header, issues: IssueLog, f
     indicators = {code: (known.scopes.get(code, set()), is_money(ind)) for code, ind in known.indicators.items()}
     entities = {code: (known.entity_kind(code), *known.validity(code)) for code in (*known.units, *known.facilities)}
     months: dict[str, bool] = {}
+    # A code several units carry (old 31150 to 2025-06, new 31150 from 2025-07), or written
+    # code@YYYY-MM, names the unit valid in the row's month: resolved once per (code, month).
+    shared = known.shared_codes()
+    resolved: dict[tuple[str, str], str] = {}
     ix = [cols[c] for c in FORMATS["values"].required]
     quick = not header.blank
     rows_out.begin_file(file, issues)
@@ -163,6 +167,11 @@ def check_values(batch: Batch, table: Table, header: Header, issues: IssueLog, f
             except IndexError:
                 ind = None
             if ind.__class__ is str and ent.__class__ is str and period.__class__ is str:
+                if ent in shared or "@" in ent:
+                    key = resolved.get((ent, period))
+                    if key is None:
+                        key = resolved[(ent, period)] = known.resolve(ent, period if len(period) == 7 else None)
+                    ent = key
                 info, where = indicators.get(ind), entities.get(ent)
                 ok_month = months.get(period)
                 if ok_month is None:
@@ -194,6 +203,8 @@ def _check_value_row(row: Row, known, nf: str, now: str, ind_hint: Suggest, ent_
     if ind is not None and ind not in known.indicators:
         row.fail("imp_unknown_indicator", "indicator", ind, hint=ind_hint.hint(ind, ind_num))
         ind = None
+    if ent is not None and len(ent) <= CODE_LIMIT:
+        ent = known.resolve(ent, period)
     kind = None
     if ent is not None:
         if len(ent) > CODE_LIMIT:
@@ -228,11 +239,27 @@ def _check_value_row(row: Row, known, nf: str, now: str, ind_hint: Suggest, ent_
         elif period is not None:
             vf, vt = known.validity(ent)
             if (vf and period < vf) or (vt and period > vt):
-                row.fail("imp_not_valid", "period", period, code=ent, period=period,
-                         valid=f"{vf or '…'} → {vt or '…'}")
+                not_valid(row, known, ent, period, vf, vt)
     if not row.bad:
         rows_out.add(ind, ent, period, num, den, row.line)
         file.rows += 1
+
+
+def not_valid(row: Row, known, ent: str, period: str, vf: str | None, vt: str | None) -> None:
+    """A figure for a month its unit was not valid in: after an old unit ended, naming its
+    successors ('31150@2025-06 đã sáp nhập vào Phường An Bình (31150) từ 01/07/2025'); before a
+    new unit began, naming its predecessors; else the validity."""
+    unit = known.facilities.get(ent, {}).get("unit_code", ent)
+    after = bool(vt and period > vt)
+    links = known.successors(unit) if after else known.predecessors(unit)
+    if not links:
+        row.fail("imp_not_valid", "period", period, code=ent, period=period, valid=f"{vf or '…'} → {vt or '…'}")
+        return
+    named = ", ".join(f"{known.names.get(k, k)} ({k})" for k, _eff in links)
+    eff = min(e for _k, e in links)
+    day = f"{eff[8:10]}/{eff[5:7]}/{eff[0:4]}"
+    row.fail("imp_merged_into" if after else "imp_formed_from", "unit_code", row.raw("unit_code"), code=ent,
+             units=named, date=day, period=period)
 
 
 def _plain(number: float) -> str:
