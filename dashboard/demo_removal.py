@@ -117,7 +117,7 @@ def plan(conn: Connection) -> RemovalPlan:
         and all(_same(a, b) for a, b in zip((str(r.effective)[:10], r.share, r.basis),
                                            demo_links[(str(r.old_code), str(r.new_code))]))
         for r in links.itertuples()]
-    staying_links = links[[not d for d in is_demo_link]]
+    staying_links = links.loc[[not d for d in is_demo_link]] if len(links) else links
     used_by_links = set(staying_links["old_code"].astype(str)) | set(staying_links["new_code"].astype(str))
 
     units = _frame(conn, "SELECT code, name, level, parent_code FROM units")
