@@ -84,7 +84,8 @@ def _prepare(engine: Engine, load_demo: bool) -> bool:
 
 
 #: The steps load_demo_province reports to its `progress` callback, in order.
-DEMO_STEPS = ("Tạo dữ liệu minh họa / generating the demo", "Chỉ tiêu, đơn vị, cơ sở / indicators, units, facilities",
+DEMO_STEPS = ("Tạo dữ liệu minh họa / generating the demo",
+              "Chỉ tiêu, đơn vị, cơ sở, bảng chuyển đổi / indicators, units, facilities, crosswalk",
               "Ranh giới bản đồ / map boundaries", "Mục tiêu / targets", "Số liệu / values",
               "Tính số liệu tổng hợp và ghi / computing the figures and committing")
 
@@ -104,6 +105,8 @@ def load_demo_province(engine: Engine, user: str | None = None, progress=None) -
         store.load_builtin_indicators(conn)
         counts["units"] = sum(store.upsert_units(conn, demo.units))
         counts["facilities"] = sum(store.upsert_facilities(conn, demo.facilities))
+        # The 2025 reform: old units → the new ones (demo.reform_links), before the closure.
+        counts["links"] = sum(store.upsert_links(conn, demo.links))
         store.rebuild_hierarchy(conn)
         # Map boundaries: the communes from geodata/, then zones and province outline, by
         # the same functions as `dashboard geodata import` / `build-zones`.

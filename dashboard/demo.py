@@ -4,7 +4,12 @@
 
 * ``units``      the city, its 27 health zones (former districts, level
                  ``district``) and its 114 communes (real codes, names and
-                 boundaries from ``geodata/``);
+                 boundaries from ``geodata/``), valid from 2025-07-01; and the
+                 units they replaced, valid until 2025-06-30: old Hải Phòng (31)
+                 and Hải Dương (30), their 27 districts and 374 communes, keyed
+                 ``<code>@2025-06`` (``dashboard/unitkeys.py``), from the
+                 national crosswalk ``geodata/vn_commune_crosswalk_pre2025_to_2025.csv.gz``;
+* ``links``      the crosswalk between them (:func:`reform_links`);
 * ``facilities`` 18 city hospitals, one regional health centre (TTYT khu vực)
                  per zone and one station (TYT) per commune. Names are real
                  kinds of facilities but every row is illustrative and says so
@@ -12,7 +17,8 @@
 * ``targets``    the plan targets for the headline indicators, with their
                  sources (seed 003 = Hải Phòng's plan for H2 2025);
 * ``values``     monthly numerator/denominator per reporting entity,
-                 2023-01 … 2026-10.
+                 2023-01 … 2026-10: before 2025-07 under the old units, from
+                 2025-07 under the new ones (see :func:`_reform_values`).
 
 The numbers are invented. They only have to look plausible: logistic-ish
 adoption curves with noise, a real spread between units, four lagging zones,
@@ -33,7 +39,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import geodata
+from datetime import date
+from functools import lru_cache
+
+from . import geodata, unitkeys
 
 __all__ = [
     "DEMO_PERIOD_START",
@@ -41,6 +50,13 @@ __all__ = [
     "PROVINCE_CODE",
     "PROVINCE_NAME",
     "COMMUNE_VALID_FROM",
+    "REFORM_DATE",
+    "REFORM_MONTH",
+    "OLD_VALID_TO",
+    "OLD_PROVINCE_NAMES",
+    "NATIONAL_CROSSWALK_FILE",
+    "old_key",
+    "reform_links",
     "LAGGING_ZONES",
     "ILLUSTRATIVE_SUFFIX",
     "INDICATORS",
@@ -55,11 +71,21 @@ DEMO_PERIOD_END = "2026-10"
 PROVINCE_CODE = geodata.PROVINCE_CODE  # "31"
 PROVINCE_NAME = geodata.PROVINCE_NAME  # "Thành phố Hải Phòng"
 
-#: The 114 communes exist since the two-level local government reform (2025-07-01), but the
-#: demo back-casts their figures to 2023-01 (as a department does when it re-keys its history
-#: onto today's communes), so they carry no start date: an entity is only expected to report
-#: while it is valid. Real history under old communes is loaded as units with a valid_to.
-COMMUNE_VALID_FROM = None
+#: The two-level local government reform: the new city, its zones and its 114 communes are
+#: valid from this day; the old provinces, districts and communes until the day before.
+REFORM_DATE = date(2025, 7, 1)
+REFORM_MONTH = "2025-07"
+OLD_VALID_TO = date(2025, 6, 30)
+#: The 114 communes (and the city and its zones) exist since the reform; their history
+#: before it is recorded under the units they were made from (an entity is only expected to
+#: report while it is valid).
+COMMUNE_VALID_FROM = REFORM_DATE
+
+#: The two provinces merged into the new city (the crosswalk has their codes, not their names).
+OLD_PROVINCE_NAMES = {"31": "Thành phố Hải Phòng", "30": "Tỉnh Hải Dương"}
+
+#: The national crosswalk shipped with the product (gzip of the shared CSV, byte for byte).
+NATIONAL_CROSSWALK_FILE = geodata.GEODATA_DIR / "vn_commune_crosswalk_pre2025_to_2025.csv.gz"
 
 #: Zones made to lag behind on most indicators (islands and far rural areas):
 #: Cát Hải, Ninh Giang, Thanh Miện, Tiên Lãng.
@@ -144,6 +170,7 @@ class DemoData:
     facilities: pd.DataFrame  # code, name, type, unit_code, lat, lon
     targets: pd.DataFrame     # indicator, scope_code, value, deadline, source, note
     values: pd.DataFrame      # indicator, entity_code, period, numerator, denominator
+    links: pd.DataFrame       # old_code, new_code, effective, share, basis (unit_links)
 
 
 def demo_periods() -> list[str]:
@@ -254,18 +281,65 @@ def _points_inside(geom, n: int, rng: np.random.Generator, anchor, radius: float
     return out
 
 
-def _units(communes, zones) -> pd.DataFrame:
+def old_key(code: str) -> str:
+    """The key of the old unit of `code` that ended with the reform: ``31150`` → ``31150@2025-06``."""
+    return unitkeys.ended_key(code, OLD_VALID_TO)
+
+
+@lru_cache(maxsize=1)
+def _old_crosswalk_cached() -> pd.DataFrame:
+    df = pd.read_csv(NATIONAL_CROSSWALK_FILE, dtype=str, keep_default_na=False, encoding="utf-8",
+                     compression="gzip")
+    df = df[df["new_province_code"] == PROVINCE_CODE].reset_index(drop=True)
+    for col in ("old_ward", "old_district", "new_ward"):
+        df[col] = df[col].map(_nfc)
+    return df
+
+
+def old_crosswalk() -> pd.DataFrame:
+    """The national crosswalk's rows into the demo city (new province 31): every old commune of
+    old Hải Phòng (31) and Hải Dương (30) with its old district, and the new commune(s) it went
+    into. One row (Huyện Bạch Long Vĩ, an island district without communes) has no old commune."""
+    return _old_crosswalk_cached().copy()
+
+
+def _old_units(xw: pd.DataFrame) -> pd.DataFrame:
+    """Old provinces, districts and communes, keyed ``<code>@2025-06``, valid until 2025-06-30."""
+    provinces = sorted(set(xw["old_province_code"]))
+    districts = (xw[["old_district_code", "old_district", "old_province_code"]].drop_duplicates()
+                 .sort_values("old_district_code"))
+    if districts["old_district_code"].duplicated().any():  # never with the shipped data
+        raise ValueError("an old district in two old provinces in the crosswalk")
+    communes = (xw.loc[xw["old_ward_code"] != "", ["old_ward_code", "old_ward", "old_district_code"]]
+                .drop_duplicates("old_ward_code").sort_values("old_ward_code"))
+    rows = {
+        "code": [old_key(p) for p in provinces] + [old_key(d) for d in districts["old_district_code"]]
+        + [old_key(c) for c in communes["old_ward_code"]],
+        "name": [_nfc(OLD_PROVINCE_NAMES[p]) for p in provinces] + districts["old_district"].tolist()
+        + communes["old_ward"].tolist(),
+        "level": ["province"] * len(provinces) + ["district"] * len(districts) + ["commune"] * len(communes),
+        "parent_code": [None] * len(provinces) + [old_key(p) for p in districts["old_province_code"]]
+        + [old_key(d) for d in communes["old_district_code"]],
+        "valid_from": [None] * (len(provinces) + len(districts) + len(communes)),
+        "valid_to": [OLD_VALID_TO] * (len(provinces) + len(districts) + len(communes)),
+    }
+    return pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in rows.items()})
+
+
+def _units(communes, zones, xw) -> pd.DataFrame:
     zone_rows = zones[["zone_code", "zone_name"]].drop_duplicates().sort_values("zone_code")
     cz = communes.merge(zones, left_on="code", right_on="commune_code", how="left").sort_values("code")
+    n_new = 1 + len(zone_rows) + len(cz)
     rows = {
         "code": [PROVINCE_CODE] + zone_rows["zone_code"].tolist() + cz["code"].tolist(),
         "name": [_nfc(PROVINCE_NAME)] + [_nfc(x) for x in zone_rows["zone_name"]] + [_nfc(x) for x in cz["name"]],
         "level": ["province"] + ["district"] * len(zone_rows) + ["commune"] * len(cz),
         "parent_code": [None] + [PROVINCE_CODE] * len(zone_rows) + cz["zone_code"].tolist(),
-        "valid_from": [None] + [None] * len(zone_rows) + [COMMUNE_VALID_FROM] * len(cz),
-        "valid_to": [None] * (1 + len(zone_rows) + len(cz)),
+        "valid_from": [REFORM_DATE] * n_new,
+        "valid_to": [None] * n_new,
     }
     units = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in rows.items()})
+    units = pd.concat([units, _old_units(xw)], ignore_index=True)
     for col in ("code", "name", "level"):
         units[col] = units[col].astype(str)
     return units
@@ -317,13 +391,77 @@ def _facilities(communes, zones, crosswalk, rng: np.random.Generator) -> pd.Data
     return fac
 
 
+def target_scopes(deadline: str) -> list[str]:
+    """Where a plan target of the city's departments is set: a target due before the merger
+    (deadline up to 2025-06) belonged to the plans of the two old provinces and stays on them
+    (``31@2025-06``, ``30@2025-06``); a later one is the new city's (``31``). Every target the
+    demo ships today is due 2025-12 or later, so all of them are the new city's."""
+    if deadline < REFORM_MONTH:
+        return [old_key(code) for code in sorted(OLD_PROVINCE_NAMES)]
+    return [PROVINCE_CODE]
+
+
 def _targets() -> pd.DataFrame:
     df = pd.DataFrame(_TARGETS, columns=["indicator", "value", "deadline", "source", "note"])
-    df.insert(1, "scope_code", PROVINCE_CODE)
+    df.insert(1, "scope_code", df["deadline"].map(target_scopes))
+    df = df.explode("scope_code", ignore_index=True)
     df["value"] = df["value"].astype("float64")
     for col in ("indicator", "scope_code", "deadline", "source", "note"):
         df[col] = df[col].map(_nfc).astype(str)
     return df[["indicator", "scope_code", "value", "deadline", "source", "note"]]
+
+
+_WHOLE_LINK_BASIS = None
+_DISTRICT_LINK_BASIS = "tỷ lệ số xã"
+
+
+def reform_links(xw: pd.DataFrame | None = None, zones: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The demo's crosswalk as ``unit_links`` rows (old_code, new_code as unit keys, effective,
+    share, basis), all effective 2025-07-01. The one place that makes them:
+
+    * every old commune → each new commune it went into: share 1 when it went whole, NULL when
+      it was divided (the crosswalk gives no shares; the roll-up apportions by its rule);
+    * every old district → each health zone its communes went into: share = the fraction of
+      its communes (a divided commune counting 1/k towards each of its k new communes' zones),
+      basis "tỷ lệ số xã" (share 1, no basis, when all went into one zone); Huyện Bạch Long Vĩ
+      (no communes) → the zone of Đặc khu Bạch Long Vĩ, share 1;
+    * old Hải Phòng and old Hải Dương → the new city, share 1 (each went there whole).
+    """
+    xw = old_crosswalk() if xw is None else xw
+    zones = geodata.commune_zones() if zones is None else zones
+    zone_of = dict(zip(zones["commune_code"], zones["zone_code"]))
+    communes = xw[xw["old_ward_code"] != ""]
+    commune_links = pd.DataFrame({
+        "old_code": communes["old_ward_code"].map(old_key),
+        "new_code": communes["new_ward_code"],
+        "share": np.where(communes["divided"] == "True", np.nan, 1.0),
+        "basis": _WHOLE_LINK_BASIS,
+    })
+    n_parts = xw.groupby("old_ward_code")["new_ward_code"].transform("size")
+    weight = np.where(xw["old_ward_code"] == "", 1.0, 1.0 / n_parts)
+    parts = (pd.DataFrame({"district": xw["old_district_code"], "zone": xw["new_ward_code"].map(zone_of),
+                           "weight": weight})
+             .groupby(["district", "zone"], sort=True)["weight"].sum().reset_index())
+    if parts["zone"].isna().any():  # never with the shipped data
+        raise ValueError("a new commune of the crosswalk without a zone")
+    share = parts["weight"] / parts.groupby("district")["weight"].transform("sum")
+    whole = np.isclose(share, 1.0)
+    district_links = pd.DataFrame({
+        "old_code": parts["district"].map(old_key), "new_code": parts["zone"],
+        "share": np.where(whole, 1.0, share.round(6)),
+        "basis": np.where(whole, None, _DISTRICT_LINK_BASIS),
+    })
+    province_links = pd.DataFrame({
+        "old_code": [old_key(p) for p in sorted(set(xw["old_province_code"]))],
+        "new_code": PROVINCE_CODE, "share": 1.0, "basis": _WHOLE_LINK_BASIS,
+    })
+    links = pd.concat([province_links, district_links, commune_links], ignore_index=True)
+    links.insert(2, "effective", REFORM_DATE)
+    links["share"] = links["share"].astype("float64").astype(object).where(links["share"].notna(), None)
+    links["basis"] = links["basis"].astype(object).where(links["basis"].notna(), None)
+    for col in ("old_code", "new_code"):
+        links[col] = links[col].astype(str)
+    return links.sort_values(["old_code", "new_code"], kind="mergesort").reset_index(drop=True)
 
 
 def _populations(communes, crosswalk, rng: np.random.Generator) -> np.ndarray:
@@ -464,8 +602,103 @@ def _values(communes, zones, facilities, populations, rng: np.random.Generator):
     ind = values["indicator"].to_numpy()
     drop |= last & values["entity_code"].isin(late_entities).to_numpy() & np.isin(
         ind, ["hssk", "tyt_software", "eprescription"])
+    full = values
     values = values.loc[~drop]
 
+    values = values.sort_values(["indicator", "entity_code", "period"], kind="mergesort").reset_index(drop=True)
+    for col in ("indicator", "entity_code", "period"):
+        values[col] = values[col].astype(str)
+    return values, full
+
+
+# --------------------------------------------------------------------------- before the reform
+
+
+def _old_weights(xw: pd.DataFrame) -> pd.DataFrame:
+    """(new commune, old commune, weight): the part of a new commune's people that came from
+    each old commune, by the old commune's type (ward > town > rural commune, as in
+    :func:`_populations`) and, for a divided one, 0.6 to where it mainly went and 0.4 to each
+    other part (normalised over its parts)."""
+    rows = xw[xw["old_ward_code"] != ""]
+    size = np.select([rows["old_ward"].str.startswith("Phường"), rows["old_ward"].str.startswith("Thị trấn")],
+                     [13_500.0, 11_000.0], default=8_200.0)
+    part = np.where(rows["divided"] == "True", np.where(rows["default"] == "True", 0.6, 0.4), 1.0)
+    part = part / pd.Series(part, index=rows.index).groupby(rows["old_ward_code"]).transform("sum").to_numpy()
+    w = pd.DataFrame({"new": rows["new_ward_code"].to_numpy(), "old": rows["old_ward_code"].map(old_key).to_numpy(),
+                      "w": size * part})
+    w["w"] = w["w"] / w.groupby("new")["w"].transform("sum")
+    return w
+
+
+def _split(frame: pd.DataFrame, column: str) -> pd.Series:
+    """Split the integer `column` of each new-commune row among its predecessors by weight,
+    largest remainder first, so the parts are integers that add up to the whole exactly."""
+    exact = frame[column].to_numpy() * frame["w"].to_numpy()
+    floor = np.floor(exact + 1e-9)
+    rest = exact - floor
+    group = [frame["entity_code"], frame["period"]]
+    short = frame[column].to_numpy() - pd.Series(floor, index=frame.index).groupby(group).transform("sum").to_numpy()
+    rank = pd.Series(-rest, index=frame.index).groupby(group).rank(method="first").to_numpy()
+    return pd.Series(floor + (rank <= np.round(short)), index=frame.index)
+
+
+def _reform_values(kept: pd.DataFrame, full: pd.DataFrame, xw: pd.DataFrame,
+                   rng: np.random.Generator) -> pd.DataFrame:
+    """Move the history before 2025-07 onto the units valid then; from 2025-07 nothing changes.
+
+    * Commune rows (HSSK): each new commune's full series (before reports were dropped) is split,
+      month by month, among the old communes it was made of (:func:`_old_weights`; a divided old
+      commune gets parts from several new communes), numerator and the uncovered rest each
+      split to integers that add up exactly; then about 2 % of old-commune rows are dropped at
+      random (missing reports). Đặc khu Bạch Long Vĩ had no commune before (an island district
+      without communes): its 1,000 people have no pre-reform commune row.
+    * The department's own rows (TTHC, documents): today's series before 2025-07 is old Hải
+      Phòng's department (``31@2025-06``); old Hải Dương's (``30@2025-06``) is generated beside
+      it, a little smaller, so the merged department's volume continues across the date.
+    * Facilities (hospitals, health centres, stations) persist across the reform: their rows
+      stay as they are, under the same codes.
+    """
+    pre = kept["period"].to_numpy() < REFORM_MONTH
+    commune_codes = set(xw["new_ward_code"])
+    entity = kept["entity_code"]
+    is_commune, is_province = entity.isin(commune_codes).to_numpy(), (entity == PROVINCE_CODE).to_numpy()
+    frames = [kept.loc[~pre | ~(is_commune | is_province)]]
+
+    # Communes.
+    src = full[(full["period"] < REFORM_MONTH) & full["entity_code"].isin(commune_codes)]
+    src = src.merge(_old_weights(xw), left_on="entity_code", right_on="new", how="inner")
+    src = src.assign(uncovered=src["denominator"] - src["numerator"])
+    num = _split(src, "numerator")
+    rest = _split(src, "uncovered")
+    old = (pd.DataFrame({"indicator": src["indicator"], "entity_code": src["old"], "period": src["period"],
+                         "numerator": num, "denominator": num + rest})
+           .groupby(["indicator", "entity_code", "period"], sort=False, as_index=False)[["numerator", "denominator"]]
+           .sum())
+    missing, hai_duong = rng.spawn(2)
+    old = old.loc[missing.random(len(old)) >= 0.02]
+    frames.append(old)
+
+    # The department: old Hải Phòng keeps today's rows, old Hải Dương's are generated.
+    dept = kept.loc[pre & is_province]
+    frames.append(dept.assign(entity_code=old_key(PROVINCE_CODE)))
+    periods = [p for p in demo_periods() if p < REFORM_MONTH]
+    season = _seasonality(periods)
+    t = len(periods)
+    for indicator, lam, low, high, start, end, mid, scale, noise in (
+            ("tthc_online", 350.0, 300, 900, 0.26, 0.85, 24.0, 6.0, 0.02),
+            ("work_online", 1_650.0, 0, None, 0.55, 0.915, 20.0, 6.0, 0.01)):
+        if not (dept["indicator"] == indicator).any():
+            continue
+        den = hai_duong.poisson(lam * season).astype(float)
+        den = np.clip(den, low, high if high is not None else np.inf)
+        curve = _s_curve(start, end, mid, scale, len(demo_periods()))[0][:t]
+        share = np.clip(curve + hai_duong.normal(0.0, noise, t), 0.0, 1.0)
+        num = hai_duong.binomial(den.astype(np.int64), share).astype(float)
+        frames.append(_frame(indicator, [old_key("30")], periods, num.reshape(1, -1), den.reshape(1, -1)))
+
+    values = pd.concat(frames, ignore_index=True)
+    values["numerator"] = values["numerator"].astype("float64")
+    values["denominator"] = values["denominator"].astype("float64")
     values = values.sort_values(["indicator", "entity_code", "period"], kind="mergesort").reset_index(drop=True)
     for col in ("indicator", "entity_code", "period"):
         values[col] = values[col].astype(str)
@@ -493,8 +726,14 @@ def build_demo(seed: int = 2025) -> DemoData:
         raise ValueError(f"communes without a zone in the crosswalk: {sorted(missing)}")
     zones = zones[zones["commune_code"].isin(communes["code"])].reset_index(drop=True)
 
-    units = _units(communes, zones)
+    xw = old_crosswalk()
+    units = _units(communes, zones, xw)
     facilities = _facilities(communes, zones, crosswalk, geo_rng)
     populations = _populations(communes, crosswalk, pop_rng)
-    values = _values(communes, zones, facilities, populations, val_rng)
-    return DemoData(units=units, facilities=facilities, targets=_targets(), values=values)
+    kept, full = _values(communes, zones, facilities, populations, val_rng)
+    # A stream of its own for the history before the reform (spawned after the others, so
+    # the figures from 2025-07 are exactly those of the demo before old units existed).
+    (reform_rng,) = rng.spawn(1)
+    values = _reform_values(kept, full, xw, reform_rng)
+    return DemoData(units=units, facilities=facilities, targets=_targets(), values=values,
+                    links=reform_links(xw, zones))

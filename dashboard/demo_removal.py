@@ -1,4 +1,5 @@
-"""Remove the illustrative demo province: its values, loads, targets, units, facilities.
+"""Remove the illustrative demo province: its values, loads, targets, units (old and new),
+facilities and crosswalk links.
 
 ``plan(conn)`` says what would go; ``remove(engine, actor)`` does it in one transaction,
 audited, and bumps the data version so every page drops the "Dữ liệu minh họa" label at
@@ -8,6 +9,8 @@ once. The department's own data is never touched:
 * targets: only rows still exactly as the demo wrote them (same value and source);
 * units and facilities: only rows still as the demo wrote them and no longer used by
   anything that stays (values, targets, facilities, child units), children first;
+* crosswalk links (``unit_links``): the demo's rows, still as it wrote them, of which one end
+  goes; a link the department changed or added keeps both of its units, like a value does;
 * map boundaries of the units removed.
 
 The demo's meta entries go too (its seed, and the session key kept for it: a server
@@ -35,6 +38,7 @@ class RemovalPlan:
     target_ids: list[int] = field(default_factory=list)
     facilities: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)  # children before parents
+    links: list[tuple[str, str]] = field(default_factory=list)  # (old_code, new_code)
     boundaries: int = 0
     kept_units: list[str] = field(default_factory=list)
     kept_facilities: list[str] = field(default_factory=list)
@@ -42,11 +46,13 @@ class RemovalPlan:
 
     @property
     def empty(self) -> bool:
-        return not (self.load_ids or self.values or self.target_ids or self.facilities or self.units)
+        return not (self.load_ids or self.values or self.target_ids or self.facilities or self.units
+                    or self.links)
 
     def counts(self) -> dict[str, int]:
         return {"values": self.values, "loads": len(self.load_ids), "targets": len(self.target_ids),
-                "units": len(self.units), "facilities": len(self.facilities), "boundaries": self.boundaries,
+                "units": len(self.units), "facilities": len(self.facilities), "links": len(self.links),
+                "boundaries": self.boundaries,
                 "kept_units": len(self.kept_units), "kept_facilities": len(self.kept_facilities)}
 
 
@@ -103,6 +109,17 @@ def plan(conn: Connection) -> RemovalPlan:
     staying_fac_units = set(facilities.loc[~facilities["code"].astype(str).isin(out.facilities), "unit_code"]
                             .astype(str))
 
+    links = _frame(conn, "SELECT old_code, new_code, effective, share, basis FROM unit_links")
+    demo_links = {(str(r.old_code), str(r.new_code)): (str(r.effective), r.share, r.basis)
+                  for r in demo.links.itertuples()}
+    is_demo_link = [
+        (str(r.old_code), str(r.new_code)) in demo_links
+        and all(_same(a, b) for a, b in zip((str(r.effective)[:10], r.share, r.basis),
+                                           demo_links[(str(r.old_code), str(r.new_code))]))
+        for r in links.itertuples()]
+    staying_links = links.loc[[not d for d in is_demo_link]] if len(links) else links
+    used_by_links = set(staying_links["old_code"].astype(str)) | set(staying_links["new_code"].astype(str))
+
     units = _frame(conn, "SELECT code, name, level, parent_code FROM units")
     demo_units = {str(r.code): (r.name, r.level, None if _blank(r.parent_code) else str(r.parent_code))
                   for r in demo.units.itertuples()}
@@ -113,7 +130,7 @@ def plan(conn: Connection) -> RemovalPlan:
         stored = (row.name, row.level, None if _blank(row.parent_code) else str(row.parent_code))
         if code in demo_units and all(_same(a, b) for a, b in zip(stored, demo_units[code])):
             candidates.add(code)
-    used = used_by_values | used_by_targets | staying_fac_units
+    used = used_by_values | used_by_targets | staying_fac_units | used_by_links
     removable = {c for c in candidates if c not in used}
     # A unit stays while any unit that stays has it as parent: repeat until nothing changes.
     changed = True
@@ -126,6 +143,8 @@ def plan(conn: Connection) -> RemovalPlan:
     depth = {c: _depth(c, parent) for c in removable}
     out.units = sorted(removable, key=lambda c: (-depth[c], c))
     out.kept_units = sorted(candidates - removable)
+    out.links = sorted((str(r.old_code), str(r.new_code)) for r, d in zip(links.itertuples(), is_demo_link)
+                       if d and (str(r.old_code) in removable or str(r.new_code) in removable))
     if out.units:
         out.boundaries = int(conn.execute(
             text("SELECT COUNT(*) FROM boundaries WHERE code IN :codes").bindparams(bindparam("codes", expanding=True)),
@@ -160,6 +179,9 @@ def remove(engine: Engine, *, actor: str) -> RemovalPlan:
         _delete_in(conn, "kpi_values", "load_id", removal.load_ids)
         _delete_in(conn, "targets", "id", removal.target_ids)
         _delete_in(conn, "facilities", "code", removal.facilities)
+        for old_code, new_code in removal.links:
+            conn.execute(text("DELETE FROM unit_links WHERE old_code = :old AND new_code = :new"),
+                         {"old": old_code, "new": new_code})
         if removal.units:
             _delete_in(conn, "boundaries", "code", removal.units)
             for code in removal.units:  # children first: parent keys hold until their children are gone

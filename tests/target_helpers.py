@@ -39,17 +39,49 @@ def chains(demo) -> dict[str, dict[str, str]]:
     return result
 
 
-def reporters(demo, indicator: str) -> set[str]:
+def _month(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or pd.isna(value):
+        return None
+    return str(value)[:7]
+
+
+def valid_units(demo, months: list[str] | None) -> set[str]:
+    """The units valid at some month of `months` (all of them when None): old units end
+    2025-06, the new ones start 2025-07."""
+    if months is None:
+        return set(demo.units["code"])
+    start, end = min(months), max(months)
+    return {code for code, vf, vt in zip(demo.units["code"], demo.units["valid_from"], demo.units["valid_to"])
+            if (_month(vf) is None or _month(vf) <= end) and (_month(vt) is None or _month(vt) >= start)}
+
+
+def current_units(demo, level: str) -> set[str]:
+    """The units of `level` valid today (no end date)."""
+    u = demo.units
+    return set(u.loc[(u["level"] == level) & u["valid_to"].isna(), "code"])
+
+
+def beneath_root(demo, root: str) -> set[str]:
+    """Every unit and facility whose hierarchy (not the crosswalk) leads up to `root`."""
+    return {code for code, chain in chains(demo).items() if chain.get("province") == root}
+
+
+def reporters(demo, indicator: str, months: list[str] | None = None) -> set[str]:
+    """Who is expected to report `indicator` in `months`: the units of its level valid then, or
+    the facilities of its kinds whose unit is valid then."""
     who = REPORTERS[indicator]
+    valid = valid_units(demo, months)
     if isinstance(who, set):
-        return set(demo.facilities[demo.facilities["type"].isin(who)]["code"])
-    return set(demo.units[demo.units["level"] == who]["code"])
+        f = demo.facilities
+        return set(f[f["type"].isin(who) & f["unit_code"].isin(valid)]["code"])
+    return set(demo.units[demo.units["level"] == who]["code"]) & valid
 
 
 def rollup(demo, indicator: str, months: list[str], level: str) -> pd.DataFrame:
-    """Index: unit code at `level`; numerator, denominator, value, reported, expected."""
+    """Index: unit code at `level`; numerator, denominator, value, reported, expected.
+    Only entities valid during `months` are expected (the hierarchy only: no crosswalk)."""
     chain = chains(demo)
-    who = reporters(demo, indicator)
+    who = reporters(demo, indicator, months)
     expected = pd.Series({e: chain[e].get(level) for e in who}).dropna()
     rows = demo.values[(demo.values["indicator"] == indicator) & demo.values["period"].isin(months)
                        & demo.values["entity_code"].isin(who)]

@@ -210,6 +210,8 @@ def test_demo_remove_deletes_the_demo_and_keeps_the_departments_data(demo_and_re
                             {"i": my_target["indicator"], "s": my_target["scope_code"]}).scalar_one() == 99.0
         assert conn.execute(text("SELECT COUNT(*) FROM meta WHERE key IN ('demo_seed', 'demo_secret_key')")
                             ).scalar_one() == 0
+        # The demo's crosswalk links go with its old units (none of them stays).
+        assert conn.execute(text("SELECT COUNT(*) FROM unit_links")).scalar_one() == 0
         boundary_codes = set(conn.execute(text("SELECT code FROM boundaries")).scalars())
         closure_codes = set(conn.execute(text("SELECT entity_code FROM entity_ancestors")).scalars())
     assert boundary_codes <= stored_units

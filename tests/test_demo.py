@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import gzip
+import hashlib
 import time
 import unicodedata
 from pathlib import Path
@@ -11,11 +14,16 @@ import pandas as pd
 import pytest
 import shapely
 
-from dashboard import demo, geodata
+from dashboard import demo, figures, geodata
 
 REPO = Path(__file__).resolve().parent.parent
 AREA_CRS = "EPSG:32648"
 SRC_003 = "KH CĐS ngành Y tế Hải Phòng 6 tháng cuối năm 2025 (theo KH 215/KH-UBND ngày 25/8/2025)"
+REFORM = "2025-07"
+#: sha256 of the CSV of the demo's values from 2025-07, as generated before old units existed:
+#: the history before the reform moved onto the old units, nothing after it changed (other tests
+#: hard-code figures of the latest months).
+POST_REFORM_SHA256 = "a4fac39d65a80c9cd1caad1572d3302f92ecf876047f2279abc4f2cb6bcddc3a"
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +40,22 @@ def communes():
 def old_districts() -> set[str]:
     with open(REPO / "geodata" / "crosswalk_31_hai_phong.csv", encoding="utf-8", newline="") as f:
         return {r["old_district_code"] for r in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def crosswalk_rows() -> list[dict]:
+    """The product's national crosswalk, read here with the csv module: rows into new Hải Phòng."""
+    with gzip.open(REPO / "geodata" / "vn_commune_crosswalk_pre2025_to_2025.csv.gz", "rt", encoding="utf-8",
+                   newline="") as f:
+        return [r for r in csv.DictReader(f) if r["new_province_code"] == "31"]
+
+
+def _new(units: pd.DataFrame) -> pd.DataFrame:
+    return units[units["valid_to"].isna()]
+
+
+def _old(units: pd.DataFrame) -> pd.DataFrame:
+    return units[units["valid_to"].notna()]
 
 
 def _is_nfc(s) -> bool:
@@ -65,31 +89,31 @@ def test_units(data, old_districts):
     assert u["code"].is_unique
     assert all(isinstance(c, str) for c in u["code"])
     assert all(_is_nfc(n) for n in u["name"])
-    counts = u["level"].value_counts().to_dict()
+    new = _new(u)
+    counts = new["level"].value_counts().to_dict()
     assert counts == {"province": 1, "district": 27, "commune": 114}
+    # The new city, its zones and its communes exist from the reform on.
+    assert (new["valid_from"] == dt.date(2025, 7, 1)).all()
 
-    prov = u[u["level"] == "province"].iloc[0]
+    prov = new[new["level"] == "province"].iloc[0]
     assert prov["code"] == "31" and prov["name"] == "Thành phố Hải Phòng"
-    assert prov["parent_code"] is None and prov["valid_from"] is None and prov["valid_to"] is None
+    assert prov["parent_code"] is None
 
-    zones = u[u["level"] == "district"]
+    zones = new[new["level"] == "district"]
     assert (zones["parent_code"] == "31").all()
-    assert zones["valid_from"].isna().all() and zones["valid_to"].isna().all()
     assert set(zones["code"]) <= old_districts
     assert all(n.startswith("Khu vực ") for n in zones["name"])
 
-    com = u[u["level"] == "commune"]
+    com = new[new["level"] == "commune"]
     # Every commune has exactly one zone, and it is a zone of this table.
     assert com["code"].is_unique
     assert com["parent_code"].isin(set(zones["code"])).all()
-    assert com["valid_from"].isna().all()  # back-cast history: see COMMUNE_VALID_FROM
-    assert com["valid_to"].isna().all()
     # Every zone has at least one commune.
     assert set(com["parent_code"]) == set(zones["code"])
 
 
 def test_communes_match_boundaries(data, communes):
-    com = data.units[data.units["level"] == "commune"]
+    com = _new(data.units)[_new(data.units)["level"] == "commune"]
     assert sorted(com["code"]) == sorted(communes["code"])
     assert dict(zip(com["code"], com["name"])) == dict(zip(communes["code"], communes["name"]))
 
@@ -105,7 +129,8 @@ def test_facilities_structure(data):
     assert f["type"].value_counts().to_dict() == {"station": 114, "health_centre": 27, "hospital": 18}
     assert all(_is_nfc(n) and n.endswith(" (minh họa)") for n in f["name"])
 
-    u = data.units
+    # Facilities persist across the reform: they belong to today's communes and zones.
+    u = _new(data.units)
     commune_codes = set(u.loc[u["level"] == "commune", "code"])
     zone_codes = set(u.loc[u["level"] == "district", "code"])
     assert f["unit_code"].isin(commune_codes | zone_codes).all()
@@ -198,13 +223,16 @@ def test_who_reports_what(data):
     hosp = set(f.loc[f["type"] == "hospital", "code"])
     ttyt = set(f.loc[f["type"] == "health_centre", "code"])
     tyt = set(f.loc[f["type"] == "station", "code"])
-    com = set(u.loc[u["level"] == "commune", "code"])
+    com = set(u.loc[(u["level"] == "commune") & u["valid_to"].isna(), "code"])
+    old_com = set(u.loc[(u["level"] == "commune") & u["valid_to"].notna(), "code"])
     entities = v.groupby("indicator")["entity_code"].agg(set).to_dict()
+    after = v[v["period"] >= REFORM].groupby("indicator")["entity_code"].agg(set).to_dict()
+    before = v[v["period"] < REFORM].groupby("indicator")["entity_code"].agg(set).to_dict()
     assert entities["emr"] == hosp | ttyt
     assert entities["cashless"] == hosp | ttyt
-    assert entities["hssk"] == com
-    assert entities["tthc_online"] == {"31"}
-    assert entities["work_online"] == {"31"}
+    assert after["hssk"] == com and before["hssk"] == old_com
+    for ind in ("tthc_online", "work_online"):
+        assert after[ind] == {"31"} and before[ind] == {"31@2025-06", "30@2025-06"}
     assert entities["tyt_software"] == tyt
     assert entities["eprescription"] == hosp | ttyt | tyt
     assert entities["telehealth"] == hosp
@@ -215,6 +243,7 @@ def test_who_reports_what(data):
 
 def test_population(data):
     h = data.values[data.values["indicator"] == "hssk"].sort_values(["entity_code", "period"])
+    h = h[h["period"] >= REFORM]
     # Each commune's population, then the city total (independent of missing months).
     per_commune = h.groupby("entity_code")["denominator"].median()
     assert len(per_commune) == 114
@@ -233,12 +262,18 @@ def test_population(data):
 
 def test_missing_rows(data):
     v = data.values
-    n_months = len(_months("2023-01", "2026-10"))
-    sizes = {"emr": 45, "cashless": 45, "hssk": 114, "tthc_online": 1, "tyt_software": 114,
-             "eprescription": 159, "telehealth": 18, "work_online": 1}
-    full = sum(sizes.values()) * n_months
+    n_before, n_after = len(_months("2023-01", "2025-06")), len(_months("2025-07", "2026-10"))
+    facilities = {"emr": 45, "cashless": 45, "tyt_software": 114, "eprescription": 159, "telehealth": 18}
+    after = {**facilities, "hssk": 114, "tthc_online": 1, "work_online": 1}
+    before = {**facilities, "hssk": 374, "tthc_online": 2, "work_online": 2}  # old communes, old departments
+    full = sum(after.values()) * n_after + sum(before.values()) * n_before
     missing = 1 - len(v) / full
     assert 0.01 < missing < 0.04
+    # Old communes miss some reports too; the departments never do.
+    old_hssk = v[(v["indicator"] == "hssk") & (v["period"] < REFORM)]
+    assert 0.01 < 1 - len(old_hssk) / (374 * n_before) < 0.04
+    dept = v[v["indicator"].isin(["tthc_online", "work_online"])]
+    assert len(dept) == 2 * (2 * n_before + n_after)
 
 
 def test_last_month_is_incomplete(data):
@@ -302,7 +337,7 @@ def test_spread_and_lagging_zones(data):
 def test_determinism(data):
     again = demo.build_demo()
     other = demo.build_demo(seed=7)
-    for name in ("units", "facilities", "targets", "values"):
+    for name in ("units", "facilities", "targets", "values", "links"):
         a, b = getattr(data, name), getattr(again, name)
         pd.testing.assert_frame_equal(a, b)
         assert a.to_csv(index=False).encode() == b.to_csv(index=False).encode()
@@ -316,3 +351,207 @@ def test_fast_enough():
     t0 = time.perf_counter()
     demo.build_demo(seed=11)
     assert time.perf_counter() - t0 < 3.0
+
+
+# --------------------------------------------------------------------------- the 2025 reform
+
+
+def test_old_units_come_from_the_crosswalk(data, crosswalk_rows):
+    """Old Hải Phòng and Hải Dương, their districts and communes, counted from the product's
+    crosswalk file with the csv module; keyed <code>@2025-06, valid until 2025-06-30."""
+    old = _old(data.units)
+    assert (old["valid_to"] == dt.date(2025, 6, 30)).all() and old["valid_from"].isna().all()
+    assert old["code"].str.endswith("@2025-06").all()
+    communes = {r["old_ward_code"]: r for r in crosswalk_rows if r["old_ward_code"]}
+    districts = {r["old_district_code"]: r for r in crosswalk_rows}
+    provinces = {r["old_province_code"] for r in crosswalk_rows}
+    assert len(communes) == 374  # + Huyện Bạch Long Vĩ, an island district without communes
+    assert provinces == {"30", "31"}
+    by_level = {lv: set(g["code"]) for lv, g in old.groupby("level")}
+    assert by_level["commune"] == {c + "@2025-06" for c in communes}
+    assert by_level["district"] == {d + "@2025-06" for d in districts}
+    assert len(by_level["district"]) == 27
+    assert by_level["province"] == {"31@2025-06", "30@2025-06"}
+    name = dict(zip(old["code"], old["name"]))
+    parent = dict(zip(old["code"], old["parent_code"]))
+    assert name["31@2025-06"] == "Thành phố Hải Phòng" and name["30@2025-06"] == "Tỉnh Hải Dương"
+    assert parent["31@2025-06"] is None and parent["30@2025-06"] is None
+    for code, r in communes.items():
+        assert name[code + "@2025-06"] == unicodedata.normalize("NFC", r["old_ward"])
+        assert parent[code + "@2025-06"] == r["old_district_code"] + "@2025-06"
+    for code, r in districts.items():
+        assert name[code + "@2025-06"] == unicodedata.normalize("NFC", r["old_district"])
+        assert parent[code + "@2025-06"] == r["old_province_code"] + "@2025-06"
+    assert all(_is_nfc(n) for n in old["name"])
+
+
+def test_reform_links(data, crosswalk_rows):
+    links = data.links
+    assert list(links.columns) == ["old_code", "new_code", "effective", "share", "basis"]
+    assert not links.duplicated(["old_code", "new_code"]).any()
+    assert (links["effective"] == dt.date(2025, 7, 1)).all()
+    keys = set(data.units["code"])
+    old_keys = set(_old(data.units)["code"])
+    assert set(links["old_code"]) == old_keys  # every old unit has a successor
+    assert set(links["new_code"]) <= keys - old_keys
+    share = {(o, n): s for o, n, s in zip(links["old_code"], links["new_code"], links["share"])}
+    # Communes: exactly the crosswalk's pairs, share 1 when whole and none when divided.
+    expected = {(r["old_ward_code"] + "@2025-06", r["new_ward_code"]): (1.0 if r["divided"] == "False" else None)
+                for r in crosswalk_rows if r["old_ward_code"]}
+    communes = {k: v for k, v in share.items() if k[0].split("@")[0] in
+                {r["old_ward_code"] for r in crosswalk_rows if r["old_ward_code"]}}
+    assert communes == expected
+    # Old provinces went whole into the new city.
+    assert share[("31@2025-06", "31")] == 1.0 and share[("30@2025-06", "31")] == 1.0
+    # Old districts: into zones, shares adding up to 1; the share of communes, recomputed.
+    zones = set(_new(data.units).loc[lambda u: u["level"] == "district", "code"])
+    zone_of = dict(zip(data.units["code"], data.units["parent_code"]))
+    parts: dict[str, int] = {}
+    for r in crosswalk_rows:
+        parts[r["old_ward_code"]] = parts.get(r["old_ward_code"], 0) + 1
+    weight: dict[tuple[str, str], float] = {}
+    for r in crosswalk_rows:
+        key = (r["old_district_code"] + "@2025-06", zone_of[r["new_ward_code"]])
+        weight[key] = weight.get(key, 0.0) + (1.0 / parts[r["old_ward_code"]] if r["old_ward_code"] else 1.0)
+    district_links = links[links["old_code"].isin({d for d, _ in weight})]
+    assert set(district_links["new_code"]) <= zones
+    for (d, z), w in weight.items():
+        total = sum(v for (d2, _), v in weight.items() if d2 == d)
+        assert share[(d, z)] == pytest.approx(w / total, abs=1e-6)
+    partial = district_links[district_links["share"].map(lambda s: s is not None and s < 1.0)]
+    assert (partial["basis"] == "tỷ lệ số xã").all() and len(partial) > 0
+
+
+def test_values_sit_on_the_units_valid_in_their_month(data):
+    v, u = data.values, data.units
+    old_keys, new_keys = set(_old(u)["code"]), set(_new(u)["code"])
+    before, after = v[v["period"] < REFORM], v[v["period"] >= REFORM]
+    assert not before["entity_code"].isin(new_keys).any()
+    assert not after["entity_code"].isin(old_keys).any()
+    # Facilities persist: their rows run through the reform under the same codes.
+    fac = set(data.facilities["code"])
+    assert set(before.loc[before["entity_code"].isin(fac), "entity_code"]) == fac
+    assert v["entity_code"].isin(old_keys | new_keys | fac).all()
+    # Integers, as the counts they are.
+    assert (v["numerator"] % 1 == 0).all() and (v["denominator"] % 1 == 0).all()
+
+
+def test_values_from_the_reform_on_are_unchanged(data):
+    after = data.values[data.values["period"] >= REFORM].reset_index(drop=True)
+    assert hashlib.sha256(after.to_csv(index=False).encode()).hexdigest() == POST_REFORM_SHA256
+
+
+def test_series_continue_across_the_reform(data):
+    """The old communes' sums in the months before the reform continue into the new communes'."""
+    v = data.values
+    h = v[v["indicator"] == "hssk"].groupby("period")[["numerator", "denominator"]].sum()
+    count = v[v["indicator"] == "hssk"].groupby("period").size()
+    # People per reporting unit differ (374 old communes, 114 new): compare per full city.
+    full = {p: (374 if p < REFORM else 114) for p in h.index}
+    people = h["denominator"] / count * pd.Series(full)
+    assert abs(people["2025-06"] / people["2025-07"] - 1) < 0.03
+    cover = 100 * h["numerator"] / h["denominator"]
+    assert abs(cover["2025-06"] - cover["2025-07"]) < 2.5
+    assert (cover.diff().dropna().abs() < 3).all()  # no jump anywhere, the reform included
+    # The department's dossiers: old Hải Phòng + old Hải Dương before, the city after.
+    for ind in ("tthc_online", "work_online"):
+        d = v[v["indicator"] == ind].groupby("period")["denominator"].sum()
+        before, after = d[d.index < REFORM].tail(6).mean(), d[d.index >= REFORM].head(6).mean()
+        assert 0.85 < before / after < 1.15, ind
+
+
+def test_old_communes_carry_their_successors_people(data, crosswalk_rows):
+    """A new commune made only of whole old communes: in 2025-06 its predecessors together
+    counted about the people it counts in 2025-07 (the split adds up; population grows slowly)."""
+    v = data.values
+    h = v[v["indicator"] == "hssk"]
+    assert (h["numerator"] <= h["denominator"]).all()
+    preds: dict[str, set[str]] = {}
+    divided: set[str] = set()
+    for r in crosswalk_rows:
+        if r["old_ward_code"]:
+            preds.setdefault(r["new_ward_code"], set()).add(r["old_ward_code"])
+            if r["divided"] == "True":
+                divided.add(r["new_ward_code"])
+    clean = {n: p for n, p in preds.items() if n not in divided}
+    june = h[h["period"] == "2025-06"].set_index("entity_code")["denominator"]
+    july = h[h["period"] == "2025-07"].set_index("entity_code")["denominator"]
+    checked = 0
+    for n, olds in clean.items():
+        keys = [o + "@2025-06" for o in olds]
+        if n in july.index and all(k in june.index for k in keys):
+            assert abs(june[keys].sum() / july[n] - 1) < 0.01, n
+            checked += 1
+    assert checked >= 20
+
+
+def test_targets_before_the_merger_stay_on_the_old_provinces():
+    assert demo.target_scopes("2025-06") == ["30@2025-06", "31@2025-06"]
+    assert demo.target_scopes("2024-12") == ["30@2025-06", "31@2025-06"]
+    assert demo.target_scopes("2025-07") == ["31"] and demo.target_scopes("2028-12") == ["31"]
+
+
+# --------------------------------------------------------------------------- loaded
+
+
+def test_the_loaded_demo_holds_the_old_units_and_links(demo_db, demo_data):
+    from sqlalchemy import text
+
+    with demo_db.connect() as conn:
+        links = pd.read_sql(text("SELECT old_code, new_code, share FROM unit_links"), conn)
+        units = pd.read_sql(text("SELECT code, valid_from, valid_to FROM units"), conn)
+    assert len(links) == len(demo_data.links)
+    assert set(zip(links["old_code"], links["new_code"])) == set(zip(demo_data.links["old_code"],
+                                                                     demo_data.links["new_code"]))
+    assert set(demo_data.units["code"]) <= set(units["code"])
+    assert figures.root_code() == "31"
+
+
+def _stored(engine, indicator: str, codes: list[str]) -> pd.DataFrame:
+    from sqlalchemy import bindparam, text
+
+    with engine.connect() as conn:
+        return pd.read_sql(text("SELECT entity_code, period, numerator, denominator FROM aggregates "
+                                "WHERE indicator_code = :i AND entity_code IN :c AND kind = 'month'")
+                           .bindparams(bindparam("c", expanding=True)), conn, params={"i": indicator, "c": codes})
+
+
+def _old_province_sums(demo_data, indicator: str) -> pd.DataFrame:
+    """Per old province and month, the sum of its old communes' (or its department's) raw rows."""
+    u = demo_data.units.set_index("code")["parent_code"].to_dict()
+
+    def province(code):
+        while u.get(code) is not None:
+            code = u[code]
+        return code
+
+    v = demo_data.values
+    v = v[(v["indicator"] == indicator) & (v["period"] < REFORM) & v["entity_code"].isin(set(u))]
+    return (v.assign(province=v["entity_code"].map(province))
+            .groupby(["province", "period"])[["numerator", "denominator"]].sum())
+
+
+@pytest.mark.parametrize("indicator", ["hssk", "tthc_online"])
+def test_old_provinces_figures_are_their_old_units_sums(demo_db, demo_data, indicator):
+    """The old provinces' stored figures before the reform: the sums of their own raw rows."""
+    expected = _old_province_sums(demo_data, indicator)
+    got = _stored(demo_db, indicator, ["31@2025-06", "30@2025-06"]).set_index(["entity_code", "period"])
+    assert set(got.index) == set(expected.index)
+    for key, row in expected.iterrows():
+        assert got.loc[key, "numerator"] == pytest.approx(row["numerator"])
+        assert got.loc[key, "denominator"] == pytest.approx(row["denominator"])
+
+
+@pytest.mark.xfail(reason="needs the roll-up across the reform (store.rebuild_hierarchy's crosswalk closure, "
+                          "written by the lead): until then the new city has no figure before 2025-07",
+                   strict=False)
+@pytest.mark.parametrize("indicator", ["hssk", "tthc_online"])
+def test_new_city_before_the_reform_is_old_haiphong_plus_old_haiduong(demo_db, demo_data, indicator):
+    """Issue 13: the new province's series before the reform equals the sum of old Hải Phòng and
+    old Hải Dương, month by month, for a stock (HSSK) and a flow (TTHC) indicator."""
+    expected = _old_province_sums(demo_data, indicator).groupby("period").sum()
+    got = _stored(demo_db, indicator, ["31"]).set_index("period")
+    for period, row in expected.iterrows():
+        assert period in got.index, period
+        assert got.loc[period, "numerator"] == pytest.approx(row["numerator"])
+        assert got.loc[period, "denominator"] == pytest.approx(row["denominator"])

@@ -282,7 +282,8 @@ def test_scorecard_and_unit_page_in_chromium(live_server, page, demo_data):
     page.wait_for_selector("#kpi-missing-hssk", timeout=60_000)
     page.click("#kpi-missing-hssk")
     page.wait_for_selector("#sc-missing-hssk", timeout=60_000)
-    silent = set(demo_data.units[demo_data.units["level"] == "commune"]["code"]) - set(
+    current = demo_data.units[(demo_data.units["level"] == "commune") & demo_data.units["valid_to"].isna()]
+    silent = set(current["code"]) - set(
         demo_data.values[(demo_data.values["indicator"] == "hssk") & (demo_data.values["period"] == "2026-10")]
         ["entity_code"])
     listed = page.inner_text("#sc-missing-hssk")

@@ -1,5 +1,5 @@
 """`dashboard demo remove`: delete the illustrative demo province (values, loads, targets,
-units, facilities) in one audited transaction, after a confirmation."""
+units, facilities, crosswalk links) in one audited transaction, after a confirmation."""
 from __future__ import annotations
 
 import click
@@ -20,7 +20,8 @@ def demo() -> None:
 def _summary(removal) -> str:
     c = removal.counts()
     return (f"số liệu/values {c['values']}, lần nạp/loads {c['loads']}, chỉ tiêu mục tiêu/targets {c['targets']}, "
-            f"đơn vị/units {c['units']}, cơ sở/facilities {c['facilities']}, ranh giới/boundaries {c['boundaries']}")
+            f"đơn vị/units {c['units']}, cơ sở/facilities {c['facilities']}, liên kết chuyển đổi/crosswalk links "
+            f"{c['links']}, ranh giới/boundaries {c['boundaries']}")
 
 
 @demo.command("remove")
