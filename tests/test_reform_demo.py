@@ -44,7 +44,7 @@ def test_the_raw_values_of_the_old_units_give_the_same_sums(demo_db):
     values = _frame(demo_db, "SELECT entity_code, period, numerator, denominator FROM kpi_values "
                              "WHERE indicator_code = 'hssk' AND period < '2025-07'")
     units = _frame(demo_db, "SELECT code, parent_code, level FROM units")
-    parent = dict(zip(units["code"], units["parent_code"]))
+    parent = {c: p for c, p in zip(units["code"], units["parent_code"]) if isinstance(p, str)}
 
     def province(code):
         while parent.get(code) is not None:
