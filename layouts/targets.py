@@ -215,7 +215,7 @@ def units_switch(state: dict, lang: str):
     buttons = []
     for value, key in ((sc.UNITS_TODAY, "rf_units_today"), (sc.UNITS_THEN, "rf_units_then")):
         active = value == chosen
-        buttons.append(dcc.Link(t(key, lang), href=url_for(state, units=value), id=f"sc-units-{value}",
+        buttons.append(html.A(t(key, lang), href=url_for(state, units=value), id=f"sc-units-{value}",
                                 className="btn btn-sm " + ("btn-primary" if active else "btn-outline-primary"),
                                 **({"aria-current": "true"} if active else {})))
     notes = [html.Div(t("rf_units_today_note" if chosen == sc.UNITS_TODAY else "rf_units_then_note", lang),

@@ -264,8 +264,9 @@ def reform_block(code: str, period: str, lang: str):
             items = []
             for i, s_ in enumerate(links["successors"]):
                 share = uv.share_text(s_["share"], lang)
-                items += [", " if i else "", dcc.Link(s_["name"], href=_unit_href(s_["code"], None, lang),
-                                                      className="unit-successor", **{"data-code": s_["code"]}),
+                items += [", " if i else "", html.Span(dcc.Link(s_["name"], href=_unit_href(s_["code"], None, lang),
+                                                                className="unit-successor"),
+                                                       **{"data-code": s_["code"]}),
                           f" ({share})" if share else ""]
             lines.append(html.P([t("rf_now_part_of", lang), " "] + items, className="mb-1", id="unit-successors"))
     if links["predecessors"]:
@@ -273,8 +274,9 @@ def reform_block(code: str, period: str, lang: str):
         for i, p_ in enumerate(links["predecessors"]):
             share = uv.share_text(p_["share"], lang)
             month = str(figures.entity(p_["code"]).get("valid_to") or "")[:7] or None
-            items += [", " if i else "", dcc.Link(p_["name"], href=_unit_href(p_["code"], month, lang),
-                                                  className="unit-predecessor", **{"data-code": p_["code"]}),
+            items += [", " if i else "", html.Span(dcc.Link(p_["name"], href=_unit_href(p_["code"], month, lang),
+                                                            className="unit-predecessor"),
+                                                   **{"data-code": p_["code"]}),
                       f" ({share})" if share else ""]
         when = t("rf_formed_on", lang, date=links["effective"]) if links["effective"] else ""
         lines.append(html.P([t("rf_formed_from", lang), " "] + items + ([" ", when] if when else []),
