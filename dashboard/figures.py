@@ -186,9 +186,17 @@ def resolver():
 
 
 def is_old(code: str) -> bool:
-    """A unit that has ended (a valid_to): an old unit of before the 2025 reform."""
+    """A unit that has ended (a valid_to): an old unit of before the 2025 reform (a facility:
+    its unit's)."""
     u = units()
-    return code in u.index and u.loc[code, "valid_to"] is not None and not pd.isna(u.loc[code, "valid_to"])
+    if code not in u.index:
+        f = facilities()
+        if code not in f.index:
+            return False
+        code = str(f.loc[code, "unit_code"])
+        if code not in u.index:
+            return False
+    return u.loc[code, "valid_to"] is not None and not pd.isna(u.loc[code, "valid_to"])
 
 
 def _linked(code: str, mine: str, other: str) -> list[dict]:
@@ -630,14 +638,14 @@ def comparison_labels(period_label: str, indicator_code: str | None = None) -> d
 
 
 @_cached
-def earlier_values(indicator_code: str, period_label: str, level: str, parent: str | None = None
-                   ) -> dict[str, dict[str, float | None]]:
+def earlier_values(indicator_code: str, period_label: str, level: str, parent: str | None = None,
+                   units: str = UNITS_PERIOD) -> dict[str, dict[str, float | None]]:
     """{code: {"previous": value, "year_ago": value}} for the units figures() lists with the same
     arguments, read from the same stored aggregates (None: nobody reported then, or no such period
     to compare with). The views say the change with wording.change_text."""
     out: dict[str, dict[str, float | None]] = {}
     for which, label in comparison_labels(period_label, indicator_code).items():
-        frame = figures(indicator_code, label, level, parent) if label else pd.DataFrame(columns=FIGURE_COLUMNS)
+        frame = figures(indicator_code, label, level, parent, units) if label else pd.DataFrame(columns=FIGURE_COLUMNS)
         values = {str(c): (float(v) if pd.notna(v) else None) for c, v in zip(frame["code"], frame["value"])}
         for code in values:
             out.setdefault(code, {"previous": None, "year_ago": None})[which] = values[code]

@@ -278,7 +278,8 @@ def share_text(share: float | None, lang: str) -> str:
 def page_period(code: str, period_label: str | None) -> str | None:
     """The period an old unit's page shows: the one asked for while the unit was valid, else its
     last month (its own history ends there)."""
-    if period_label is None or not figures.is_old(code):
+    valid_to = figures.entity(code).get("valid_to") if period_label is not None else None
+    if valid_to is None or pd.isna(valid_to):
         return period_label
-    last = str(figures.entity(code)["valid_to"])[:7]
+    last = str(valid_to)[:7]
     return last if parse_period(period_label).end > last else period_label

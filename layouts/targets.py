@@ -373,7 +373,8 @@ def page_content(state: dict, req: Request):
         flip = "desc" if (key == shown_sort and not descending) else "asc"
         return url_for(state, sort=key, dir=flip)
 
-    earlier = {ind: figures.earlier_values(ind, period, level, zone) for ind in indicators}
+    compared = figures.UNITS_TODAY if state.get("units") == sc.UNITS_TODAY else figures.UNITS_PERIOD
+    earlier = {ind: figures.earlier_values(ind, period, level, zone, compared) for ind in indicators}
     grid = (scorecard_table(long, indicators, lang, period, sort_href=sort_href, sort=shown_sort,
                             descending=descending, order=list(table["code"]), show_zone=show_zone,
                             zone_names=zone_names, earlier=earlier, period_kind=parse_period(period).kind)

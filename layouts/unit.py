@@ -334,7 +334,7 @@ def unit_content(req: Request):
     ent = figures.entity(code)
     inds, not_applicable = applicable_indicators(code, ent["level"], period)
     months = sorted({m for c in figures.indicators()["code"] for m in figures.months(c)}, reverse=True)
-    if figures.is_old(code):  # an old unit's own months end with it
+    if ent.get("valid_to") is not None and not pd.isna(ent.get("valid_to")):  # an old unit's months end with it
         last = str(ent["valid_to"])[:7]
         months = [m for m in months if m <= last]
     header = dbc.Row([
