@@ -164,6 +164,71 @@ def units() -> pd.DataFrame:
 
 
 @_cached(local=True)
+def unit_links() -> pd.DataFrame:
+    """The crosswalk: old_code → new_code (unit keys), effective date, share (NaN: not given)."""
+    with engine().connect() as conn:
+        frame = sql.fetch_df(conn, "unit_links")
+    for col in ("old_code", "new_code"):
+        frame[col] = frame[col].astype(str)
+    frame["effective"] = frame["effective"].map(lambda v: str(v)[:10] if v is not None else None)
+    frame["share"] = pd.to_numeric(frame["share"], errors="coerce")
+    return frame
+
+
+@_cached(local=True)
+def resolver():
+    """unitkeys.Resolver over every unit, built once per data version: what a URL's plain code
+    or ``code@YYYY-MM`` names."""
+    from .unitkeys import Resolver
+
+    u = units()
+    return Resolver(zip(u["code"], u["valid_from"], u["valid_to"]))
+
+
+def is_old(code: str) -> bool:
+    """A unit that has ended (a valid_to): an old unit of before the 2025 reform (a facility:
+    its unit's)."""
+    u = units()
+    if code not in u.index:
+        f = facilities()
+        if code not in f.index:
+            return False
+        code = str(f.loc[code, "unit_code"])
+        if code not in u.index:
+            return False
+    return u.loc[code, "valid_to"] is not None and not pd.isna(u.loc[code, "valid_to"])
+
+
+def _linked(code: str, mine: str, other: str) -> list[dict]:
+    links = unit_links()
+    own = links[links[mine] == code]
+    u = units()
+    out = []
+    for row in own.itertuples(index=False):
+        key = getattr(row, other)
+        out.append({"code": key, "name": str(u.loc[key, "name"]) if key in u.index else key,
+                    "level": str(u.loc[key, "level"]) if key in u.index else None,
+                    "share": None if pd.isna(row.share) else float(row.share), "effective": row.effective})
+    return sorted(out, key=lambda r: (r["name"], r["code"]))
+
+
+def successors(code: str) -> list[dict]:
+    """The units an old unit went to (from unit_links): code (key), name, level, share, effective."""
+    return _linked(code, "old_code", "new_code")
+
+
+def predecessors(code: str) -> list[dict]:
+    """The old units a unit was formed from (from unit_links), with the share of each it took."""
+    return _linked(code, "new_code", "old_code")
+
+
+def units_mode(code: str) -> str:
+    """How a unit's own figures are read: a unit valid today through "today" (its months before
+    the reform derived from its predecessors), an old unit as it was."""
+    return UNITS_PERIOD if is_old(code) else UNITS_TODAY
+
+
+@_cached(local=True)
 def levels_in_use() -> tuple[str, ...]:
     """The levels that hold at least one unit (dashboard.hierarchy orders them)."""
     return tuple(sorted(set(units()["level"])))
@@ -309,7 +374,9 @@ def series(indicator_code: str, code: str, start: str, end: str) -> pd.DataFrame
         frame[col] = pd.to_numeric(frame.get(col), errors="coerce").fillna(0).astype(int)
     frame.loc[frame["reported"] == 0, ["numerator", "denominator", "value"]] = np.nan
     frame["completeness"] = frame["reported"] / frame["expected"].where(frame["expected"] > 0)
-    return frame[aggregation.SERIES_COLUMNS]
+    basis = pd.to_numeric(frame["basis"], errors="coerce") if "basis" in frame else pd.Series(0, index=frame.index)
+    frame["basis"] = basis.fillna(0).astype(int)
+    return frame[aggregation.SERIES_COLUMNS + ["basis"]]
 
 
 @_cached
@@ -402,7 +469,7 @@ def units_at(level: str, parent: str | None, period: Period) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-FIGURE_COLUMNS = ["code", "name", "level", "parent_code", "numerator", "denominator", "value", "target",
+FIGURE_COLUMNS = ["code", "name", "level", "parent_code", "numerator", "denominator", "value", "basis", "target",
                   "deadline", "target_source", "status", "reported", "expected", "completeness",
                   "gap_points", "gap_units", "needed_pace", "actual_pace", "projected_value",
                   "projected_month", "flags", "last_month"]
@@ -442,6 +509,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     for col in ("reported", "expected"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype(int)
+    basis = pd.to_numeric(frame["basis"], errors="coerce") if "basis" in frame else pd.Series(0, index=frame.index)
+    frame["basis"] = basis.fillna(0).astype(int)
     frame["completeness"] = frame["reported"] / frame["expected"]
     frame["code"] = frame["code"].astype(str)
     return frame
@@ -480,21 +549,33 @@ def figures_live(indicator_code: str, period_label: str, level: str, parent: str
     return _typed(frame)[FIGURE_COLUMNS]
 
 
+#: ``units`` of figures(): the units valid in the period viewed ("period", the default), or the
+#: units valid today ("today": a month before the 2025 reform as today's units, from their
+#: predecessors, each figure with its basis).
+UNITS_PERIOD, UNITS_TODAY = "period", "today"
+_OPEN_MONTH = "9999-12"  # validity window of "today": only units still valid
+
+
 @_cached
-def figures(indicator_code: str, period_label: str, level: str, parent: str | None = None) -> pd.DataFrame:
+def figures(indicator_code: str, period_label: str, level: str, parent: str | None = None,
+            units: str = UNITS_PERIOD) -> pd.DataFrame:
     """Every unit of `level` under `parent` (default: the root) for one indicator and period: the
-    sums, the value, the target that applies, progress against it and reporting completeness,
-    read from the aggregates stored at load time. Units where nobody reported keep NaN figures
-    and the status 'no_data'; units nobody beneath reports have expected 0."""
+    sums, the value and its basis, the target that applies, progress against it and reporting
+    completeness, read from the aggregates stored at load time. Units where nobody reported keep
+    NaN figures and the status 'no_data'; units nobody beneath reports have expected 0.
+
+    `units` "today" lists the units valid today (not those of the period): before the reform,
+    their figures are derived from their predecessors (``basis`` 1 exact, 2 estimated)."""
     from .hierarchy import is_level
 
     if not is_level(level):
         raise ValueError(f"Cấp không hợp lệ {level!r} / invalid level {level!r}")
     period = effective_period(parse_period(period_label), indicator_code)
+    start, end = (_OPEN_MONTH, _OPEN_MONTH) if units == UNITS_TODAY else (period.start, period.end)
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "aggregate_rows", indicator=indicator_code, period=period.label, level=level,
                              kind_pattern=f"{FACILITY}:%" if level == FACILITY else "",
-                             parent=parent or root_code(), start=period.start, end=period.end)
+                             parent=parent or root_code(), start=start, end=end)
     if frame.empty:
         return pd.DataFrame(columns=FIGURE_COLUMNS)
     frame["status"] = frame["status"].where(frame["status"].notna(), "no_data")
@@ -519,7 +600,7 @@ def headline(indicator_code: str, period_label: str, code: str) -> Headline:
     """One headline card: the figure of `code` for the period, its 12-month trend and progress."""
     period = effective_period(parse_period(period_label), indicator_code)
     level = entity(code)["level"]
-    table = figures(indicator_code, period_label, level, code)  # the unit's own row
+    table = figures(indicator_code, period_label, level, code, units_mode(code))  # the unit's own row
     row = table[table["code"] == code]
     row = row.iloc[0].to_dict() if not row.empty else {c: np.nan for c in FIGURE_COLUMNS} | {"code": code, "status": "no_data"}
     longer = series(indicator_code, code, add_months(period.end, -23), period.end)
@@ -557,14 +638,14 @@ def comparison_labels(period_label: str, indicator_code: str | None = None) -> d
 
 
 @_cached
-def earlier_values(indicator_code: str, period_label: str, level: str, parent: str | None = None
-                   ) -> dict[str, dict[str, float | None]]:
+def earlier_values(indicator_code: str, period_label: str, level: str, parent: str | None = None,
+                   units: str = UNITS_PERIOD) -> dict[str, dict[str, float | None]]:
     """{code: {"previous": value, "year_ago": value}} for the units figures() lists with the same
     arguments, read from the same stored aggregates (None: nobody reported then, or no such period
     to compare with). The views say the change with wording.change_text."""
     out: dict[str, dict[str, float | None]] = {}
     for which, label in comparison_labels(period_label, indicator_code).items():
-        frame = figures(indicator_code, label, level, parent) if label else pd.DataFrame(columns=FIGURE_COLUMNS)
+        frame = figures(indicator_code, label, level, parent, units) if label else pd.DataFrame(columns=FIGURE_COLUMNS)
         values = {str(c): (float(v) if pd.notna(v) else None) for c, v in zip(frame["code"], frame["value"])}
         for code in values:
             out.setdefault(code, {"previous": None, "year_ago": None})[which] = values[code]

@@ -42,7 +42,10 @@ INDICATOR = _param("indicator", "Indicator code (GET /api/v1/indicators lists th
                    required=True)
 IND = _param("ind", "Old name of indicator.", {"type": "string"}, deprecated=True)
 LEVEL = _param("level", "Level of the units in the answer.", {"type": "string"})
-UNIT = _param("unit", "Code of a unit (or facility): the answer lies beneath it (default the province).",
+UNIT = _param("unit", "Code of a unit (or facility): the answer lies beneath it (default the province). A plain "
+                      "code names the unit of that code valid today (else the one valid in the period asked); "
+                      "`<code>@<YYYY-MM>` names the unit of that code valid in that month, e.g. an old commune "
+                      "before the 2025 reform: `31150@2025-06`.",
               {"type": "string", "maxLength": 200})
 UNIT_ALIASES = [_param(name, "Old name of unit.", {"type": "string", "maxLength": 200}, deprecated=True)
                 for name in ("parent", "code", "zone")]
@@ -106,6 +109,12 @@ SCHEMAS: dict[str, Any] = {
             "code": {"type": "string"}, "name": _nullable("string"), "level": {"type": "string"},
             "parent_code": _nullable("string"),
             "numerator": _nullable("number"), "denominator": _nullable("number"), "value": _nullable("number"),
+            "basis": {"type": "integer", "enum": [0, 1, 2],
+                      "description": "How the figure was obtained: 0 reported; 1 from predecessors (exact: a month "
+                                     "before the 2025 reform, the sum of the whole old units a unit was formed "
+                                     "from); 2 estimated (an old unit was divided: its share is counted)"},
+            "basis_text": _nullable("string", description="The basis in words, in the language asked "
+                                                          "(báo cáo / suy từ đơn vị cũ (chính xác) / ước tính)"),
             "target": _nullable("number"), "deadline": _nullable("string"),
             "status": _nullable("string", description="achieved, on_track, at_risk, off_track, overdue, no_data, "
                                                       "no_target, not_applicable"),

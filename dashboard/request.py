@@ -128,6 +128,10 @@ OPTIONS: dict[str, Choice | Number | Flag | Text] = {
     "format": Choice(("csv", "xlsx", "json", "png", "pdf"), None),
     "sort": Text(64),
     "q": Text(80),
+    # A period before the 2025 reform as today's units (derived from their predecessors; the
+    # scorecard's default) or as the units were then (the old units' own reported figures).
+    # Not given: each face's default (a download: the units of the period, as the map lists them).
+    "units": Choice(("today", "then"), None),
 }
 
 
@@ -167,13 +171,13 @@ VIEWS: dict[str, View] = {
     "map": View(("lang", "indicator", "period", "level", "unit", "colouring"),
                 levels=hierarchy.map_levels, default_level=hierarchy.map_child,
                 default_indicator=_map_default_indicator),
-    "targets": View(("lang", "period", "level", "unit", "indicator", "behind", "sort", "dir", "view"),
+    "targets": View(("lang", "period", "level", "unit", "indicator", "behind", "sort", "dir", "view", "units"),
                     default_level=lambda _unit_level: hierarchy.middle_level(), unit_default_root=False),
     "unit": View(("lang", "unit", "period"), unit_default_root=False, unit_in_path=True),
     # the wall always shows each indicator's latest month; a period asked is read only to say so
     "wall": View(("lang", "indicators", "period", "rotate", "refresh", "theme", "token")),
     "search": View(("lang", "q")),
-    "export": View(("lang", "indicator", "period", "level", "unit", "format", "colouring", "view")),
+    "export": View(("lang", "indicator", "period", "level", "unit", "format", "colouring", "view", "units")),
     "briefing": View(("lang", "period", "unit", "indicators")),
     "api.indicators": View(("lang",)),
     "api.units": View(("lang", "level", "unit"), unit_default_root=False),
@@ -419,10 +423,11 @@ def read(view_name: str, raw: Mapping | None = None, *, lang: str | None = None,
     if "period" in view.fields:
         period = _read_period(given.get("period"), indicator, problems)
 
-    _refuse_units_outside(raw or {}, problems, scope)
+    month = period.end if period is not None and given.get("period") is not None else None
+    _refuse_units_outside(raw or {}, problems, scope, month)
     unit = None
     if "unit" in view.fields:
-        unit = _read_unit(given.get("unit"), view_name, problems, scope)
+        unit = _read_unit(given.get("unit"), view_name, problems, scope, month)
         if view.root_default_refused:
             _refuse_root_default(view, given, problems, scope)
 
@@ -461,13 +466,28 @@ def _read_period(asked: str | None, indicator: str | None, problems: list[Proble
     return parse_period(latest) if latest else None
 
 
-def _read_unit(asked: str | None, view_name: str, problems: list[Problem], scope: Any) -> str | None:
+def resolve_unit(text: str, month: str | None = None) -> str:
+    """The unit key a URL's code names (``dashboard.unitkeys``): a stored key is itself
+    (``31150@2025-06``); ``<code>@<YYYY-MM>`` the unit of that code valid that month; a plain code
+    the unit of that code valid today, else the one valid at `month` (the period viewed), else the
+    latest. A code no unit has (a facility, an unknown one) comes back as given."""
+    res = figures.resolver()
+    key = res.resolve(text)
+    if key is not None and month is not None:
+        span = res.span(key)
+        if span is not None and span.valid_to is not None:  # nothing of that code is valid today
+            key = res.resolve(text, month) or key
+    return key if key is not None else text
+
+
+def _read_unit(asked: str | None, view_name: str, problems: list[Problem], scope: Any,
+               month: str | None = None) -> str | None:
     view = VIEWS[view_name]
     root = _safe(figures.root_code)
     code = None
     if asked is not None:
         try:
-            ent = figures.entity(asked)
+            ent = figures.entity(resolve_unit(asked, month))
         except figures.UnknownUnit:
             # The unit page is the unit: an unknown one is "not found" there, a bad parameter elsewhere.
             problems.append(Problem("unit", "req_bad_unit", (("value", _shown(asked)),),
@@ -487,7 +507,7 @@ def _read_unit(asked: str | None, view_name: str, problems: list[Problem], scope
     return code
 
 
-def _refuse_units_outside(raw: Any, problems: list[Problem], scope: Any) -> None:
+def _refuse_units_outside(raw: Any, problems: list[Problem], scope: Any, month: str | None = None) -> None:
     """Every known unit named under any of the unit's names (``unit``, ``zone``, ``code``,
     ``parent``), in any view, must lie in the reader's scope: a 403 problem naming the
     parameter as given otherwise. (Unknown codes are the unit reader's to report.)"""
@@ -496,6 +516,8 @@ def _refuse_units_outside(raw: Any, problems: list[Problem], scope: Any) -> None
     for name in ("unit", *ALIASES["unit"]):
         for value in _values(raw, name):
             code = _clean(name, [value], MAX_VALUE, [])
+            if code is not None:
+                code = _safe(lambda: resolve_unit(code, month), default=code)
             if code is None or _safe(lambda: _known_entity(code), default=True) is False:
                 continue
             if not allows(scope, code):

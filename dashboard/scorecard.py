@@ -34,13 +34,14 @@ import pandas as pd
 
 from . import figures, hierarchy, request
 from .periods import add_months, parse_period
+from .reform_marks import REFORM_MONTH
 from .theme import BEHIND
 
 NOT_EXPECTED = "not_applicable"  # as the map calls it
 MOVERS_MONTHS = 3
 
 CELL_COLUMNS = ["code", "name", "level", "parent_code", "indicator", "value", "numerator", "denominator",
-                "target", "deadline", "status", "reported", "expected", "gap_points", "gap_units"]
+                "target", "deadline", "status", "reported", "expected", "gap_points", "gap_units", "basis"]
 
 
 # --- pure frame building --------------------------------------------------------------------
@@ -158,10 +159,54 @@ def group_by_zone(codes: list[str], zone_for: dict[str, str | None], names: dict
 # --- fetching ---------------------------------------------------------------------------------
 
 def cells(period_label: str, level: str, parent: str | None = None,
-          indicators: list[str] | None = None) -> pd.DataFrame:
-    """The scorecard's long frame for every indicator (or the ones given)."""
+          indicators: list[str] | None = None, units: str = "period") -> pd.DataFrame:
+    """The scorecard's long frame for every indicator (or the ones given). `units`: "period" the
+    units valid in the period; "today" today's units (a month before the reform derived from
+    their predecessors); "then" the old units as they were (see :func:`then_figures`)."""
     codes = list(indicators) if indicators is not None else list(figures.indicators()["code"])
-    return build_cells({code: request.in_scope(figures.figures(code, period_label, level, parent)) for code in codes})
+    read = then_figures if units == UNITS_THEN else (
+        lambda c, p, lv, par: figures.figures(c, p, lv, par, units))
+    return build_cells({code: request.in_scope(read(code, period_label, level, parent)) for code in codes})
+
+
+UNITS_TODAY, UNITS_THEN = "today", "then"
+
+
+def units_choice(period_label: str | None, asked: str | None) -> str | None:
+    """The scorecard's units for a period: None after the reform (one set of units); before it,
+    "today" (the default) or "then" as asked."""
+    if not period_label or parse_period(period_label).end >= REFORM_MONTH:
+        return None
+    return UNITS_THEN if asked == UNITS_THEN else UNITS_TODAY
+
+
+def then_figures(indicator_code: str, period_label: str, level: str, parent: str | None = None) -> pd.DataFrame:
+    """The old units of `level` as they were in a period before the reform, with their own
+    reported figures: those beneath `parent` (the root by default) in the hierarchy, and those
+    beneath the old units it was formed from (old Hải Phòng and old Hải Dương for new Hải
+    Phòng), found through the crosswalk."""
+    parent = parent or figures.root_code()
+    parts, seen = [], set()
+    for top in [parent] + old_ancestry(parent):
+        frame = figures.figures(indicator_code, period_label, level, top)
+        frame = frame[~frame["code"].isin(seen)]
+        seen.update(frame["code"])
+        parts.append(frame)
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=figures.FIGURE_COLUMNS)
+    return pd.concat(parts, ignore_index=True).sort_values("code", kind="mergesort").reset_index(drop=True)
+
+
+def old_ancestry(code: str) -> list[str]:
+    """Every old unit `code` was formed from, at any remove (predecessors of predecessors)."""
+    out, todo = [], [code]
+    while todo:
+        for p in figures.predecessors(todo.pop()):
+            if p["code"] not in out and p["code"] != code:
+                out.append(p["code"])
+                todo.append(p["code"])
+    return out
 
 
 def with_zones(table: pd.DataFrame) -> pd.DataFrame:
@@ -222,7 +267,8 @@ def completeness(indicator_code: str, period_label: str, code: str | None = None
     }
 
 
-def children_cells(code: str, period_label: str, indicators: list[str] | None = None) -> pd.DataFrame:
+def children_cells(code: str, period_label: str, indicators: list[str] | None = None,
+                   units: str = "period") -> pd.DataFrame:
     """The direct children of a unit (units whose parent it is, and facilities attached to
     it), one row per (child, indicator), each at its own level."""
     ent = figures.entity(code)
@@ -231,7 +277,7 @@ def children_cells(code: str, period_label: str, indicators: list[str] | None = 
     parts = []
     below = hierarchy.report_child(ent["level"])
     for level in dict.fromkeys([below, hierarchy.FACILITY]):
-        part = cells(period_label, level, code, indicators)
+        part = cells(period_label, level, code, indicators, units)
         parts.append(part[part["parent_code"].astype(str) == code])
     parts = [p for p in parts if not p.empty]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=CELL_COLUMNS)

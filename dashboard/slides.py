@@ -25,7 +25,7 @@ from datetime import date
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import figures, hierarchy, theme
+from . import figures, hierarchy, reform_marks, theme
 from . import formatting as fmt
 from .captions import annotate_for_export, export_filename
 from .formatting import as_number
@@ -101,6 +101,7 @@ class Card:
     stale_text: str
     spark_x: list = field(default_factory=list)
     spark_y: list = field(default_factory=list)
+    spark_basis: list = field(default_factory=list)  # 0 reported, 1 exact, 2 estimated (reform_marks)
     target: float | None = None
     caveat: str = ""  # 'chỉ 3/4 xã/phường báo cáo' when the status is judged on incomplete reporting
 
@@ -131,7 +132,8 @@ def card(code: str, period: str | None, unit: str, lang: str, today: date | None
         gap_text=_cap(gap_sentence(row, ind, lang)), completeness_text=completeness_line(row, ind, lang),
         completeness=as_number(row.get("completeness")), source=str(row.get("target_source") or ""),
         latest=latest, stale=reason, stale_text=stale_note(reason, latest, lang),
-        spark_x=[str(p) for p in spark["period"]], spark_y=[as_number(v) for v in spark["value"]], target=target,
+        spark_x=[str(p) for p in spark["period"]], spark_y=[as_number(v) for v in spark["value"]],
+        spark_basis=[int(b) for b in spark["basis"]] if "basis" in spark else [], target=target,
         caveat=wording.partial_caveat(row, ind, lang) if expected else "",
     )
 
@@ -297,9 +299,10 @@ def overview_figure(cards: list[Card], unit: str, period_text: str, lang: str, t
             continue
         ax = i + 1
         suffix = "" if ax == 1 else str(ax)
-        fig.add_trace(go.Scatter(x=c.spark_x, y=c.spark_y, mode="lines+markers", xaxis=f"x{suffix}",
-                                 yaxis=f"y{suffix}", line={"color": accent, "width": 4},
-                                 marker={"size": 7}, connectgaps=False, hoverinfo="skip"))
+        reform_marks.add_series(fig, c.spark_x, c.spark_y, c.spark_basis, lang, mode="lines+markers",
+                                xaxis=f"x{suffix}", yaxis=f"y{suffix}", line={"color": accent, "width": 4},
+                                marker={"size": 7}, connectgaps=False, hoverinfo="skip")
+        reform_marks.add_reform_line(fig, c.spark_x, lang, xref=f"x{suffix}", yref=f"y{suffix}", label=False)
         if c.target is not None and c.spark_x:
             fig.add_trace(go.Scatter(x=[c.spark_x[0], c.spark_x[-1]], y=[c.target, c.target],
                                      mode="lines", xaxis=f"x{suffix}", yaxis=f"y{suffix}", hoverinfo="skip",
@@ -548,9 +551,11 @@ def trend_figure(code: str, unit: str, period: str, lang: str, months: int = 24,
     target = figures.resolve_target(code, unit, end)
     fig = _base(theme)
     x = [fmt.month(str(p)) for p in frame["period"]]
-    fig.add_trace(go.Scatter(x=x, y=frame["value"], mode="lines+markers", name=t("exp2_value", lang),
-                             line={"color": "#1f6feb" if theme == "light" else "#58a6ff", "width": 5},
-                             marker={"size": 10}, connectgaps=False))
+    reform_marks.add_series(fig, x, frame["value"], frame["basis"], lang, mode="lines+markers",
+                            name=t("exp2_value", lang),
+                            line={"color": "#1f6feb" if theme == "light" else "#58a6ff", "width": 5},
+                            marker={"size": 10}, connectgaps=False)
+    reform_marks.add_reform_line(fig, list(frame["period"]), lang, x_of=fmt.month, font_size=20)
     if target is not None:
         fig.add_trace(go.Scatter(x=[x[0], x[-1]] if x else [], y=[target.value, target.value], mode="lines",
                                  name=t("target_by", lang, value=fmt.target_value(target.value, ind, lang),

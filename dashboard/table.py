@@ -44,7 +44,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("indicator", "code"), Column("indicator_name", "text"), Column("period", "code"),
     Column("code", "code"), Column("name", "text"), Column("level", "code"), Column("parent_code", "code"),
     Column("numerator", "count"), Column("denominator", "count"), Column("value", "rate"),
-    Column("target", "rate"), Column("deadline", "month"), Column("status", "code"),
+    Column("basis", "code"), Column("basis_text", "text"), Column("target", "rate"),
+    Column("deadline", "month"), Column("status", "code"),
     Column("status_text", "text"), Column("gap_points", "points"), Column("gap_units", "count"),
     Column("reported", "count"), Column("expected", "count"), Column("completeness", "rate"),
     Column("target_source", "text"), Column("last_month", "month"), Column("demo", "flag"),
@@ -57,14 +58,20 @@ def figure_rows(req: Request) -> pd.DataFrame:
     label = req.period_label
     if label is None:
         return pd.DataFrame(columns=list(figures.FIGURE_COLUMNS) + ["indicator", "period"])
+    from . import scorecard
+
     codes = [req.indicator] if req.indicator else list(figures.indicators()["code"])
+    # Before the reform: today's units (derived, each row with its basis) or the old units then.
+    units = (scorecard.units_choice(label, req.get("units")) if req.get("units") else None) or figures.UNITS_PERIOD
     parts = []
     for code in codes:
         if req.indicator or req.level:
-            frame = figures.figures(code, label, req.level or _default_level(), req.unit)
+            level = req.level or _default_level()
+            frame = (scorecard.then_figures(code, label, level, req.unit) if units == scorecard.UNITS_THEN
+                     else figures.figures(code, label, level, req.unit, units))
         else:  # one unit, every indicator
             unit = req.unit or figures.root_code()
-            frame = figures.figures(code, label, figures.entity(unit)["level"])
+            frame = figures.figures(code, label, figures.entity(unit)["level"], unit, figures.units_mode(unit))
             frame = frame[frame["code"] == unit]
         parts.append(frame.assign(indicator=code, period=label))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -97,6 +104,7 @@ def shown(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
             "parent_code": r.get("parent_code"),
             "numerator": _round(r.get("numerator"), 2), "denominator": _round(r.get("denominator"), 2),
             "value": _round(r.get("value"), value_places),
+            "basis": basis_of(r), "basis_text": basis_text(basis_of(r), lang),
             "target": _round(r.get("target"), 2), "deadline": r.get("deadline"), "status": status,
             "status_text": status_word(status, lang),
             "gap_points": _round(r.get("gap_points"), 1), "gap_units": _round(r.get("gap_units"), 0),
@@ -108,6 +116,16 @@ def shown(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
     # How many decimals each number is shown with (the XLSX display format), beside the values.
     frame.attrs["places"] = places
     return frame
+
+
+def basis_of(row: dict) -> int:
+    """A figure's basis: 0 reported, 1 from predecessors (exact), 2 estimated."""
+    number = as_number(row.get("basis"))
+    return int(number) if number is not None else 0
+
+
+def basis_text(basis: int, lang: str) -> str:
+    return t(f"rf_basis_{int(basis)}", lang)
 
 
 def _round(value, places: int):

@@ -16,6 +16,7 @@ import unicodedata
 import pandas as pd
 
 from . import figures, hierarchy
+from .unitkeys import month_of
 
 MAX_QUERY = 80
 LIMIT = 10
@@ -42,7 +43,8 @@ def _matches(words: list[str], name_words: list[str]) -> bool:
 
 def find(query: str | None, scope=None, limit: int = LIMIT) -> list[dict]:
     """Units whose name matches `query` and that `scope` allows (None: every unit), best first:
-    [{code, name, level, parent_name, current}]."""
+    [{code, name, level, parent_name, current, until}] (`code` is the unit's key: an old unit's
+    ``31150@2025-06``; `until` its last month, None while valid)."""
     wanted = normalise((query or "")[:MAX_QUERY])
     if not wanted:
         return []
@@ -63,6 +65,7 @@ def find(query: str | None, scope=None, limit: int = LIMIT) -> list[dict]:
         rank = (0 if norm == wanted else 1 if norm.startswith(wanted) else 2, depth.get(level, 99),
                 0 if current else 1, norm, code)
         found.append((rank, {"code": code, "name": str(name), "level": level, "current": current,
+                             "until": None if current else month_of(valid_to),
                              "parent_name": names.get(parent) if isinstance(parent, str) else None}))
     found.sort(key=lambda item: item[0])
     return [item for _rank, item in found[:limit]]

@@ -239,3 +239,47 @@ def _period_words(period_label: str | None, lang: str) -> str:
         return label_of(parse_period(period_label), lang)
     except Exception:  # noqa: BLE001 - words only
         return period_label
+
+
+# --- the 2025 reform: old units and the units made from them ---------------------------------
+
+REFORM_DATE = "2025-07-01"
+
+
+def day_text(value) -> str:
+    """'30/06/2025' for a date or a 'YYYY-MM-DD' text."""
+    text = str(value)[:10]
+    return f"{text[8:10]}/{text[5:7]}/{text[:4]}" if len(text) == 10 else text
+
+
+def lineage_links(code: str) -> dict:
+    """What the unit page says about a unit across the reform: {"old": the unit has ended,
+    "until": its last day ('30/06/2025') and month, "successors": the units it went to (key,
+    name, share), "predecessors": the old units it was formed from, "effective": the day they
+    were joined ('01/07/2025')}. Links come from the crosswalk (unit_links)."""
+    ent = figures.entity(code)
+    valid_to = ent.get("valid_to")
+    old = valid_to is not None and not pd.isna(valid_to)
+    before = figures.predecessors(code)
+    effective = next((p["effective"] for p in before if p.get("effective")), None)
+    return {"old": old, "until": day_text(valid_to) if old else None,
+            "until_month": str(valid_to)[:7] if old else None,
+            "successors": figures.successors(code), "predecessors": before,
+            "effective": day_text(effective) if effective else None}
+
+
+def share_text(share: float | None, lang: str) -> str:
+    """'62,5 % của đơn vị' for a divided unit's part; '' for a whole one."""
+    if share is None or share >= 1 - 1e-9:
+        return ""
+    return t("rf_share", lang, share=fmt.percent(100.0 * share, 1, lang))
+
+
+def page_period(code: str, period_label: str | None) -> str | None:
+    """The period an old unit's page shows: the one asked for while the unit was valid, else its
+    last month (its own history ends there)."""
+    valid_to = figures.entity(code).get("valid_to") if period_label is not None else None
+    if valid_to is None or pd.isna(valid_to):
+        return period_label
+    last = str(valid_to)[:7]
+    return last if parse_period(period_label).end > last else period_label

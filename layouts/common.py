@@ -188,14 +188,17 @@ def search_results(found: list[dict], lang: str, list_id: str, query: str = "") 
     for unit in found:
         where = ", ".join(x for x in (hierarchy.label(unit["level"], lang), unit.get("parent_name")) if x)
         former = "" if unit.get("current") else f" · {t('search_former', lang)}"
-        items.append(html.Li([
-            dcc.Link(unit["name"], href=href(f"/unit/{unit['code']}", lang=keep), className="unit-search-page",
-                     id=f"{list_id}-unit-{unit['code']}"),
-            html.Span(f" ({where}{former}) ", className="unit-search-where"),
-            dcc.Link(t("search_map", lang), href=href("/map", unit=unit["code"], lang=keep),
-                     className="unit-search-map", id=f"{list_id}-map-{unit['code']}",
-                     title=t("search_map_of", lang, name=unit["name"])),
-        ], **{"data-code": unit["code"]}))
+        until = unit.get("until")
+        old = (" " + t("rf_search_old", lang, month=fmt_month(until))) if until else ""
+        item_id = unit["code"].replace("@", "-at-")
+        links = [dcc.Link(unit["name"] + old, href=href(f"/unit/{unit['code']}", lang=keep),
+                          className="unit-search-page", id=f"{list_id}-unit-{item_id}"),
+                 html.Span(f" ({where}{former}) ", className="unit-search-where")]
+        if not until:  # an old unit has no map of today's boundaries: its page is its home
+            links.append(dcc.Link(t("search_map", lang), href=href("/map", unit=unit["code"], lang=keep),
+                                  className="unit-search-map", id=f"{list_id}-map-{item_id}",
+                                  title=t("search_map_of", lang, name=unit["name"])))
+        items.append(html.Li(links, **{"data-code": unit["code"]}))
     return html.Ul(items, className="unit-search-list", id=list_id)
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
-from dashboard import captions, figures, hierarchy, maps, request
+from dashboard import captions, figures, hierarchy, maps, reform_marks, request
 from dashboard.maps import gap_text
 from dashboard import formatting as fmt
 from dashboard.i18n import t
@@ -235,14 +235,16 @@ def trend_figure(ind: dict, code: str, state: MapState, target: float | None) ->
     end = figures.effective_period(parse_period(state.period), state.indicator).end
     series = figures.series(state.indicator, code, add_months(end, -(TREND_MONTHS - 1)), end)
     x = [pd.Timestamp(f"{m}-01") for m in series["period"]]
-    fig = go.Figure(go.Scatter(
-        x=x, y=series["value"], mode="lines+markers", connectgaps=False, name=t("col_value", state.lang),
-        line={"color": "#0b5394", "width": 3}, marker={"size": 5},
-        customdata=[[maps.value_text(v, ind, state.lang),
+    fig = go.Figure()
+    reform_marks.add_series(
+        fig, x, series["value"], series["basis"], state.lang, mode="lines+markers", connectgaps=False,
+        name=t("col_value", state.lang), line={"color": "#0b5394", "width": 3}, marker={"size": 5},
+        customdata=[[maps.value_text(v, ind, state.lang) + ("" if not b else f" ({reform_marks.basis_word(b, state.lang)})"),
                      t("completeness", state.lang, reported=int(r), expected=int(e), kind=maps.reporter_word(ind, state.lang),
                        pct=fmt.percent(100.0 * r / e, 0, state.lang) if e else "—")]
-                    for v, r, e in zip(series["value"], series["reported"], series["expected"])],
-        hovertemplate="%{x|%m/%Y}: %{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
+                    for v, r, e, b in zip(series["value"], series["reported"], series["expected"], series["basis"])],
+        hovertemplate="%{x|%m/%Y}: %{customdata[0]}<br>%{customdata[1]}<extra></extra>")
+    reform_marks.add_reform_line(fig, list(series["period"]), state.lang)
     if target is not None and not pd.isna(target):
         fig.add_hline(y=target, line={"color": "#cf222e", "dash": "dash", "width": 2},
                       annotation_text=t("map_target_tick", state.lang, value=maps.value_text(

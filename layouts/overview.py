@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures, request, theme
+from dashboard import figures, reform_marks, request, theme
 from dashboard import formatting as fmt
 from dashboard.i18n import t
 from dashboard.periods import period_label
@@ -25,11 +25,12 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def sparkline(frame: pd.DataFrame, target: float | None, color: str) -> go.Figure:
+def sparkline(frame: pd.DataFrame, target: float | None, color: str, lang: str = "vi") -> go.Figure:
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=frame["period"], y=frame["value"], mode="lines+markers",
-                             line={"color": color, "width": 3}, marker={"size": 4}, connectgaps=False,
-                             hoverinfo="skip"))
+    reform_marks.add_series(fig, frame["period"], frame["value"], frame.get("basis", [0] * len(frame)), lang,
+                            mode="lines+markers", line={"color": color, "width": 3}, marker={"size": 4},
+                            connectgaps=False, hoverinfo="skip")
+    reform_marks.add_reform_line(fig, list(frame["period"]), lang, label=False)
     if target is not None and not pd.isna(target):
         fig.add_hline(y=target, line={"color": "#57606a", "dash": "dash", "width": 1.5})
     fig.update_layout(margin={"l": 0, "r": 0, "t": 4, "b": 0}, height=70, showlegend=False,
@@ -58,7 +59,7 @@ def headline_card(code: str, req: Request) -> dbc.Col:
         html.Div(_cap(gap_sentence(row, ind, lang)), className="kpi-gap", id=f"kpi-gap-{code}"),
         html.Div(_cap(remainder_sentence(row, ind, lang)), className="kpi-remainder", id=f"kpi-remainder-{code}"),
         change_block(code, req, row.get("value"), ind, f"kpi-change-{code}"),
-        dcc.Graph(figure=sparkline(card.sparkline, target, theme.status_color(status)),
+        dcc.Graph(figure=sparkline(card.sparkline, target, theme.status_color(status), req.lang),
                   config={"displayModeBar": False, "staticPlot": True}, className="kpi-sparkline",
                   id=f"kpi-spark-{code}"),
         html.Div(t("trend_12m", lang), className="kpi-caption"),

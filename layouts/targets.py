@@ -15,7 +15,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures, hierarchy, request, theme
+from dashboard import figures, hierarchy, reform_marks, request, theme
 from dashboard import formatting as fmt
 from dashboard import scorecard as sc
 from dashboard.i18n import t
@@ -45,13 +45,18 @@ def status_cell(row: dict, ind: dict, lang: str, cell_id: str | None = None, ear
     value = row.get("value")
     color = theme.status_color(status)
     target = fmt.as_number(row.get("target"))
-    lines = [html.Div(fmt.value(value, ind, lang, target=target), className="sc-value"),
+    basis = int(fmt.as_number(row.get("basis")) or 0) if status != sc.NOT_EXPECTED else 0
+    mark = reform_marks.mark(basis, lang)
+    lines = [html.Div([fmt.value(value, ind, lang, target=target)]
+                      + ([" ", html.Span(mark, className="sc-basis", title=reform_marks.basis_word(basis, lang),
+                                         **{"data-basis": str(basis)})] if mark else []), className="sc-value"),
              html.Div([html.Span(theme.status_icon(status), className="status-icon", **{"aria-hidden": "true"}),
                        " ", cell_word(status, lang)], className="sc-status")]
     title = []
     if status != sc.NOT_EXPECTED:
         shown = fmt.value(value, ind, lang, target=target, missing=status_word("no_data", lang))
-        title.append(f"{t('col_value', lang)}: {shown}")
+        title.append(f"{t('col_value', lang)}: {shown}"
+                     + (f" ({reform_marks.basis_word(basis, lang)})" if basis else ""))
         if target is not None:
             goal = t("target_by", lang, value=fmt.target_value(target, ind, lang), deadline=fmt.month(row.get("deadline")))
             gap = wording.gap_points_text(row, ind, lang)
@@ -200,6 +205,32 @@ def completeness_block(period: str, scope: str, lang: str, open_ind: str | None,
     ], id="sc-completeness")
 
 
+def units_switch(state: dict, lang: str):
+    """Before the reform: "Theo đơn vị hiện nay" (today's units, derived from the old ones: the
+    default) or "Theo đơn vị lúc đó" (the old units' own reported figures), as two links that
+    keep the rest of the view; the basis legend under the first."""
+    chosen = state.get("units")
+    if chosen is None:
+        return None
+    buttons = []
+    for value, key in ((sc.UNITS_TODAY, "rf_units_today"), (sc.UNITS_THEN, "rf_units_then")):
+        active = value == chosen
+        buttons.append(html.A(t(key, lang), href=url_for(state, units=value), id=f"sc-units-{value}",
+                                className="btn btn-sm " + ("btn-primary" if active else "btn-outline-primary"),
+                                **({"aria-current": "true"} if active else {})))
+    notes = [html.Div(t("rf_units_today_note" if chosen == sc.UNITS_TODAY else "rf_units_then_note", lang),
+                      className="sc-note")]
+    if chosen == sc.UNITS_TODAY:
+        notes.append(html.Div([html.Span(t("rf_legend_title", lang) + ": ", className="me-1"),
+                               html.Span(t("rf_legend_1", lang), className="sc-legend-item"), " · ",
+                               html.Span(t("rf_legend_2", lang), className="sc-legend-item")],
+                              className="sc-legend", id="sc-basis-legend"))
+    return html.Div([html.Div([html.Span(t("rf_units_label", lang) + ": ", className="me-2")] + buttons,
+                              className="btn-group-sm d-flex align-items-center gap-2", role="group",
+                              **{"aria-label": t("rf_units_label", lang)})] + notes,
+                    className="mb-2 sc-units", id="sc-units")
+
+
 def legend(lang: str):
     items = [html.Span([html.Span(theme.status_icon(s), className="status-icon", **{"aria-hidden": "true"}), " ",
                         cell_word(s, lang)], className="sc-legend-item",
@@ -243,7 +274,10 @@ def read_state(req: Request) -> tuple[dict, list[str]]:
         sort = None
     state = {"lang": lang, "level": level, "zone": zone, "period": req.period_label,
              "behind": bool(req.get("behind")), "ind": req.indicator or default_ranking_indicator(heads, req.period_label),
-             "sort": sort or "name", "dir": req.get("dir") or "asc", "view": req.get("view")}
+             "sort": sort or "name", "dir": req.get("dir") or "asc", "view": req.get("view"),
+             "units": sc.units_choice(req.period_label, req.get("units"))}
+    if req.get("units") == sc.UNITS_THEN and state["units"] is None:
+        warnings.append(Problem("units", "rf_units_bad").text(lang))
     return state, warnings
 
 
@@ -254,7 +288,8 @@ def url_params(state: dict, **changes) -> dict:
             "unit": s.get("zone"), "period": s.get("period"), "behind": "1" if s.get("behind") is True else None,
             "sort": s.get("sort") if s.get("sort") not in (None, "name") else None,
             "dir": s.get("dir") if s.get("dir") == "desc" else None, "indicator": s.get("ind"),
-            "view": s.get("view"), "lang": lang_param(s.get("lang") or "vi")}
+            "view": s.get("view"), "units": s.get("units") if s.get("units") == sc.UNITS_THEN else None,
+            "lang": lang_param(s.get("lang") or "vi")}
 
 
 def url_for(state: dict, **changes) -> str:
@@ -313,7 +348,7 @@ def layout(**query):
 def page_content(state: dict, req: Request):
     lang = req.lang
     level, zone, period = state["level"], state["zone"], state["period"]
-    long = sc.cells(period, level, zone)
+    long = sc.cells(period, level, zone, units=state.get("units") or "period")
     indicators = sc.applicable(long)
     hidden = [c for c in dict.fromkeys(long["indicator"]) if c not in indicators] if not long.empty else []
     table = sc.build_table(long, indicators)
@@ -338,7 +373,8 @@ def page_content(state: dict, req: Request):
         flip = "desc" if (key == shown_sort and not descending) else "asc"
         return url_for(state, sort=key, dir=flip)
 
-    earlier = {ind: figures.earlier_values(ind, period, level, zone) for ind in indicators}
+    compared = figures.UNITS_TODAY if state.get("units") == sc.UNITS_TODAY else figures.UNITS_PERIOD
+    earlier = {ind: figures.earlier_values(ind, period, level, zone, compared) for ind in indicators}
     grid = (scorecard_table(long, indicators, lang, period, sort_href=sort_href, sort=shown_sort,
                             descending=descending, order=list(table["code"]), show_zone=show_zone,
                             zone_names=zone_names, earlier=earlier, period_kind=parse_period(period).kind)
@@ -348,16 +384,19 @@ def page_content(state: dict, req: Request):
         if state["view"] != "completeness" else completeness_block(period, scope, lang, state["ind"])
     blocks = [
         dcc.Location(id="sc-location", refresh="callback-nav"),
-        dcc.Store(id="sc-state", data={k: state[k] for k in ("lang", "sort", "dir", "view")}),
+        dcc.Store(id="sc-state", data={k: state[k] for k in ("lang", "sort", "dir", "view", "units")}),
         dbc.Row([dbc.Col(html.H1(t("sc_title", lang), className="page-title"), md=9),
                  dbc.Col(data_until_stamp(figures.latest_month(), lang), md=3, className="text-md-end")],
                 className="align-items-center mb-2"),
         html.P(t("sc_intro", lang), className="sc-note"),
         controls(state, lang),
+        units_switch(state, lang),
         html.H2(f"{hierarchy.label(level, lang)} — {period_label(parse_period(period), lang)}"
                 + (f" — {figures.entity(zone)['name']}" if zone else ""), className="period-heading",
                 id="sc-heading"),
-        export_links(req.with_(unit=zone, level=level), "scorecard"),
+        export_links(req.with_(unit=zone, level=level,
+                               options=tuple((k, v) for k, v in req.options if k != "units")
+                               + (("units", state.get("units")),)), "scorecard"),
     ]
     if state["view"] == "completeness":
         blocks.append(completeness)
@@ -396,9 +435,11 @@ def controls_query(trigger: str | None, level, zone, period, ind, behind, data) 
     req = request.read("targets", {"level": level, "unit": zone, "period": period, "indicator": ind,
                                    "behind": "1" if isinstance(behind, list) and behind else None,
                                    "sort": sort, "dir": direction, "view": data.get("view"),
-                                   "lang": data.get("lang")})
+                                   "units": data.get("units"), "lang": data.get("lang")})
     if req.unit and req.level == hierarchy.root_level():
         req = req.with_(unit=None)
+    if sc.units_choice(req.period_label, req.get("units")) != sc.UNITS_THEN:  # "then" only before the reform
+        req = req.with_(options=tuple((k, None if k == "units" else v) for k, v in req.options))
     return req.query()
 
 

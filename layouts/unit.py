@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import figures, hierarchy, progress, request, theme
+from dashboard import figures, hierarchy, progress, reform_marks, request, theme
 from dashboard import formatting as fmt
 from dashboard import scorecard as sc
 from dashboard import wording
@@ -25,6 +25,7 @@ from dashboard import unitview as uv
 from dashboard.i18n import t
 from dashboard.periods import parse_period, period_label
 from dashboard.request import Request
+from dashboard.unitkeys import official
 from layouts.common import (data_until_stamp, export_links, href, lang_param, page_title, period_options, shell,
                             status_badge, status_caveat)
 from layouts.targets import scorecard_table
@@ -62,10 +63,11 @@ def trend_figure(up: uv.UnitProgress, ind: dict, lang: str) -> go.Figure:
     color = theme.status_color(status)
     hist = up.history
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[_date(m) for m in hist["period"]], y=hist["value"], mode="lines+markers",
-                             name=t("unit_chart_actual", lang), line={"color": "#0b5394", "width": 2.5},
-                             marker={"size": 5}, connectgaps=False,
-                             hovertemplate="%{x|%m/%Y}: %{y:.1f}%<extra></extra>"))
+    reform_marks.add_series(fig, [_date(m) for m in hist["period"]], hist["value"], hist["basis"], lang,
+                            mode="lines+markers", name=t("unit_chart_actual", lang),
+                            line={"color": "#0b5394", "width": 2.5}, marker={"size": 5}, connectgaps=False,
+                            hovertemplate="%{x|%m/%Y}: %{y:.1f}%<extra></extra>")
+    reform_marks.add_reform_line(fig, list(hist["period"]), lang)
     ys = [v for v in hist["value"] if pd.notna(v)]
     xs = [_date(m) for m in hist["period"]]
     cone = uv.cone(prog, uv.pace_error(up.observations, prog.value_month))
@@ -194,6 +196,7 @@ def indicator_section(code: str, ent: dict, ind_code: str, period: str, lang: st
                             **{"data-value": "" if value is None or pd.isna(value) else repr(float(value))}),
                   status_badge(status, lang, id=f"unit-status-{ind_code}"),
                   status_caveat(row, ind, lang, id=f"unit-caveat-{ind_code}")], className="kpi-value-row"),
+        basis_line(row, lang),
         html.Div(target_line(up, ind, code, lang), className="kpi-target", id=f"unit-target-{ind_code}"),
         html.Div(gap_line(up, ind, lang), className="kpi-gap", id=f"unit-gap-{ind_code}"),
         change_block(ind_code, period, ent, value, ind, lang),
@@ -223,14 +226,14 @@ def change_block(ind_code: str, period: str, ent: dict, value, ind: dict, lang: 
 def applicable_indicators(code: str, level: str, period: str) -> tuple[list[str], list[str]]:
     yes, no = [], []
     for ind in figures.indicators()["code"]:
-        frame = figures.figures(ind, period, level)
+        frame = figures.figures(ind, period, level, code, figures.units_mode(code))
         row = frame[frame["code"] == code]
         (yes if not row.empty and int(row["expected"].iloc[0]) > 0 else no).append(ind)
     return yes, no
 
 
 def children_block(code: str, period: str, lang: str):
-    long = sc.children_cells(code, period)
+    long = sc.children_cells(code, period, units=figures.units_mode(code))
     inds = sc.applicable(long)
     if long.empty or not inds:
         return html.Div([html.H2(t("unit_children", lang), className="h5 mt-4"),
@@ -241,6 +244,55 @@ def children_block(code: str, period: str, lang: str):
     return html.Div([html.H2(t("unit_children", lang), className="h5 mt-4"),
                      scorecard_table(long, inds, lang, period, table_id="unit-children", order=order)],
                     id="unit-children-block")
+
+
+def _unit_href(key: str, period: str | None, lang: str) -> str:
+    return href(f"/unit/{key}", period=period, lang=lang_param(lang))
+
+
+def reform_block(code: str, period: str, lang: str):
+    """An old unit: "Đơn vị cũ, đến 30/06/2025" and "→ nay thuộc …" its successors (their share
+    when it was divided). A unit formed at the reform: "Hình thành từ … (01/07/2025)" with its
+    predecessors, each linked to its own page (by its key, ``31150@2025-06``). None otherwise."""
+    links = uv.lineage_links(code)
+    lines = []
+    if links["old"]:
+        lines.append(html.P([html.Strong(t("rf_old_unit", lang, date=links["until"]), id="unit-old-badge"), " — ",
+                             t("rf_old_note", lang, month=fmt.month(links["until_month"]))],
+                            className="mb-1", id="unit-old-note"))
+        if links["successors"]:
+            items = []
+            for i, s_ in enumerate(links["successors"]):
+                share = uv.share_text(s_["share"], lang)
+                items += [", " if i else "", html.Span(dcc.Link(s_["name"], href=_unit_href(s_["code"], None, lang),
+                                                                className="unit-successor"),
+                                                       **{"data-code": s_["code"]}),
+                          f" ({share})" if share else ""]
+            lines.append(html.P([t("rf_now_part_of", lang), " "] + items, className="mb-1", id="unit-successors"))
+    if links["predecessors"]:
+        items = []
+        for i, p_ in enumerate(links["predecessors"]):
+            share = uv.share_text(p_["share"], lang)
+            month = str(figures.entity(p_["code"]).get("valid_to") or "")[:7] or None
+            items += [", " if i else "", html.Span(dcc.Link(p_["name"], href=_unit_href(p_["code"], month, lang),
+                                                            className="unit-predecessor"),
+                                                   **{"data-code": p_["code"]}),
+                      f" ({share})" if share else ""]
+        when = t("rf_formed_on", lang, date=links["effective"]) if links["effective"] else ""
+        lines.append(html.P([t("rf_formed_from", lang), " "] + items + ([" ", when] if when else []),
+                            className="mb-1", id="unit-predecessors"))
+    if not lines:
+        return None
+    return html.Div(lines, className="unit-reform alert alert-secondary py-2", id="unit-reform")
+
+
+def basis_line(row: dict, lang: str):
+    """Beside a figure derived from old units: "↺ suy từ đơn vị cũ (chính xác)", "≈ ước tính"."""
+    b = int(fmt.as_number(row.get("basis")) or 0)
+    if not b:
+        return None
+    return html.Div(f"{reform_marks.mark(b, lang)} {reform_marks.basis_word(b, lang)}", className="unit-basis",
+                    **{"data-basis": str(b)})
 
 
 def not_found(code: str, lang: str):
@@ -267,6 +319,9 @@ def layout(code: str | None = None, **query):
         if req.period is None:
             content = dbc.Alert(t("no_data_yet", lang), color="info")
         else:
+            shown = uv.page_period(req.unit, req.period_label)  # an old unit's history ends with it
+            if shown != req.period_label:
+                req = req.with_(period=parse_period(shown))
             content = unit_content(req)
     except Exception:  # never a traceback on screen
         log.exception("unit page failed for %r", path_code)
@@ -279,9 +334,12 @@ def unit_content(req: Request):
     ent = figures.entity(code)
     inds, not_applicable = applicable_indicators(code, ent["level"], period)
     months = sorted({m for c in figures.indicators()["code"] for m in figures.months(c)}, reverse=True)
+    if ent.get("valid_to") is not None and not pd.isna(ent.get("valid_to")):  # an old unit's months end with it
+        last = str(ent["valid_to"])[:7]
+        months = [m for m in months if m <= last]
     header = dbc.Row([
         dbc.Col([html.H1(ent["name"], className="page-title", id="unit-name"),
-                 html.Div(f"{level_word(ent, lang)} · {code}", className="data-until")], md=7),
+                 html.Div(f"{level_word(ent, lang)} · {official(code)}", className="data-until")], md=7),
         dbc.Col(html.Div([html.Label(t("period", lang), htmlFor="unit-period", className="me-2"),
                           dcc.Dropdown(id="unit-period", options=period_options(months, lang), value=period,
                                        clearable=False, searchable=False, className="period-dropdown")],
@@ -293,6 +351,7 @@ def unit_content(req: Request):
         dcc.Store(id="unit-lang", data=lang),
         breadcrumb(code, period, lang),
         header,
+        reform_block(code, period, lang),
         html.H2(period_label(parse_period(period), lang), className="period-heading", id="unit-period-heading"),
         export_links(req.with_(view="export", unit=code), "unit"),  # the unit in the URL, not its path
     ]

@@ -43,7 +43,7 @@ import dash
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html, no_update
 
-from dashboard import cache, figures, hierarchy, request, slides, theme
+from dashboard import cache, figures, hierarchy, reform_marks, request, slides, theme
 from dashboard.auth import wall_access
 from dashboard import formatting as fmt
 from dashboard.i18n import t
@@ -66,8 +66,10 @@ def _pill(status: str, text: str, stale: bool = False) -> html.Span:
 def _spark(card: slides.Card, theme_name: str) -> dcc.Graph:
     th = theme.THEMES[theme_name]
     colour = th["stale"] if card.stale else theme.status_color(card.status)
-    fig = go.Figure(go.Scatter(x=card.spark_x, y=card.spark_y, mode="lines+markers", hoverinfo="skip",
-                               line={"color": colour, "width": 4}, marker={"size": 6}, connectgaps=False))
+    fig = go.Figure()
+    reform_marks.add_series(fig, card.spark_x, card.spark_y, card.spark_basis, "vi", mode="lines+markers",
+                            hoverinfo="skip", line={"color": colour, "width": 4}, marker={"size": 6}, connectgaps=False)
+    reform_marks.add_reform_line(fig, card.spark_x, "vi", label=False, colour=th["muted"])
     if card.target is not None and card.spark_x:
         fig.add_trace(go.Scatter(x=[card.spark_x[0], card.spark_x[-1]], y=[card.target, card.target], mode="lines",
                                  hoverinfo="skip", line={"color": th["muted"], "dash": "dash", "width": 2}))

@@ -1,8 +1,10 @@
 -- The prepared figures of one indicator and period for the units (or facilities) of one level
--- beneath a unit (at any depth, the unit itself when it is of that level) in the hierarchy (via 0),
--- valid at some month of the period or with a figure for it (a new commune before the reform,
--- computed from its predecessors): the roll-up, its basis and its progress. A unit nobody beneath reports has no roll-up row
--- (expected 0: "không áp dụng"). One indexed read of the closure, then primary keys.
+-- beneath a unit (at any depth, the unit itself when it is of that level) in the hierarchy (via 0:
+-- an old unit's crosswalk rows never list it twice), valid at some month of the period or with a
+-- figure for it (a new commune before the reform, computed from its predecessors): the roll-up,
+-- its basis (0 reported, 1 from predecessors exact, 2 estimated) and its progress. A unit nobody
+-- beneath reports has no roll-up row (expected 0: "không áp dụng"). One indexed read of the
+-- closure, then primary keys.
 -- Parameters: indicator, period, level, kind_pattern ('facility:%' for facilities, else ''),
 --             parent, start, end
 SELECT a.entity_code AS code,
