@@ -374,9 +374,7 @@ def series(indicator_code: str, code: str, start: str, end: str) -> pd.DataFrame
         frame[col] = pd.to_numeric(frame.get(col), errors="coerce").fillna(0).astype(int)
     frame.loc[frame["reported"] == 0, ["numerator", "denominator", "value"]] = np.nan
     frame["completeness"] = frame["reported"] / frame["expected"].where(frame["expected"] > 0)
-    basis = pd.to_numeric(frame["basis"], errors="coerce") if "basis" in frame else pd.Series(0, index=frame.index)
-    frame["basis"] = basis.fillna(0).astype(int)
-    return frame[aggregation.SERIES_COLUMNS + ["basis"]]
+    return frame[aggregation.SERIES_COLUMNS]
 
 
 @_cached
@@ -452,15 +450,16 @@ def period_observations(history: list[progress.Observation], as_of: str, numerat
     return obs
 
 
-def units_at(level: str, parent: str | None, period: Period) -> pd.DataFrame:
-    """The units (or facilities) of `level` beneath `parent`, valid at some point of `period`."""
+def units_at(level: str, parent: str | None, period: Period, today: bool = False) -> pd.DataFrame:
+    """The units (or facilities) of `level` beneath `parent`, valid at some point of `period`
+    (`today`: valid today instead, as figures(units="today") lists them)."""
     if level == FACILITY:
         frame = facilities()[["code", "name", "unit_code"]].rename(columns={"unit_code": "parent_code"})
         frame = frame.assign(level=FACILITY)
     else:
         u = units()
         months = pd.DataFrame({"valid_from": u["valid_from"].map(month_of), "valid_to": u["valid_to"].map(month_of)})
-        valid = aggregation.valid_during(months, period.start, period.end)
+        valid = aggregation.valid_during(months, *((_OPEN_MONTH, _OPEN_MONTH) if today else (period.start, period.end)))
         frame = u[(u["level"] == level) & valid][["code", "name", "parent_code", "level"]]
     if parent:
         tree = ancestry()
@@ -516,7 +515,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def figures_live(indicator_code: str, period_label: str, level: str, parent: str | None = None) -> pd.DataFrame:
+def figures_live(indicator_code: str, period_label: str, level: str, parent: str | None = None,
+                 units: str | None = None) -> pd.DataFrame:
     """figures(), rolled up from the raw values at call time by dashboard.aggregation: the oracle
     the stored aggregates are tested against (and what they are computed to equal)."""
     from .hierarchy import is_level
@@ -525,7 +525,8 @@ def figures_live(indicator_code: str, period_label: str, level: str, parent: str
         raise ValueError(f"Cấp không hợp lệ {level!r} / invalid level {level!r}")
     ind = indicator(indicator_code)
     period = effective_period(parse_period(period_label), indicator_code)
-    frame = units_at(level, parent, period)
+    units = units or units_mode(parent or root_code())
+    frame = units_at(level, parent, period, today=units == UNITS_TODAY)
     with engine().connect() as conn:
         sums = aggregation.rollup(conn, indicator_code, ind["time_agg"], period, level)
         history = sql.fetch_df(conn, "rollup_monthly", indicator=indicator_code, level=level,
@@ -558,24 +559,29 @@ _OPEN_MONTH = "9999-12"  # validity window of "today": only units still valid
 
 @_cached
 def figures(indicator_code: str, period_label: str, level: str, parent: str | None = None,
-            units: str = UNITS_PERIOD) -> pd.DataFrame:
+            units: str | None = None) -> pd.DataFrame:
     """Every unit of `level` under `parent` (default: the root) for one indicator and period: the
     sums, the value and its basis, the target that applies, progress against it and reporting
     completeness, read from the aggregates stored at load time. Units where nobody reported keep
     NaN figures and the status 'no_data'; units nobody beneath reports have expected 0.
 
     `units` "today" lists the units valid today (not those of the period): before the reform,
-    their figures are derived from their predecessors (``basis`` 1 exact, 2 estimated)."""
+    their figures are derived from their predecessors (``basis`` 1 exact, 2 estimated). "period"
+    lists the units of the period, with their own reported figures. By default it follows the
+    parent: beneath a unit valid today, today's units (a 2024 map of new Hải Phòng shows its
+    communes of today, on today's boundaries); beneath an old unit, its units of then."""
     from .hierarchy import is_level
 
     if not is_level(level):
         raise ValueError(f"Cấp không hợp lệ {level!r} / invalid level {level!r}")
+    parent = parent or root_code()
+    units = units or units_mode(parent)
     period = effective_period(parse_period(period_label), indicator_code)
     start, end = (_OPEN_MONTH, _OPEN_MONTH) if units == UNITS_TODAY else (period.start, period.end)
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "aggregate_rows", indicator=indicator_code, period=period.label, level=level,
                              kind_pattern=f"{FACILITY}:%" if level == FACILITY else "",
-                             parent=parent or root_code(), start=start, end=end)
+                             parent=parent, start=start, end=end)
     if frame.empty:
         return pd.DataFrame(columns=FIGURE_COLUMNS)
     frame["status"] = frame["status"].where(frame["status"].notna(), "no_data")

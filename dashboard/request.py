@@ -181,7 +181,7 @@ VIEWS: dict[str, View] = {
     "briefing": View(("lang", "period", "unit", "indicators")),
     "api.indicators": View(("lang",)),
     "api.units": View(("lang", "level", "unit"), unit_default_root=False),
-    "api.values": View(("lang", "indicator", "period", "level", "unit"), required=("indicator",),
+    "api.values": View(("lang", "indicator", "period", "level", "unit", "units"), required=("indicator",),
                        default_level=lambda _unit_level: hierarchy.middle_level(), level_below_unit=True,
                        root_default_refused="parent"),
     "api.completeness": View(("lang", "indicator", "period", "unit"), required=("indicator",),

@@ -188,7 +188,7 @@ def then_figures(indicator_code: str, period_label: str, level: str, parent: str
     parent = parent or figures.root_code()
     parts, seen = [], set()
     for top in [parent] + old_ancestry(parent):
-        frame = figures.figures(indicator_code, period_label, level, top)
+        frame = figures.figures(indicator_code, period_label, level, top, figures.UNITS_PERIOD)
         frame = frame[~frame["code"].isin(seen)]
         seen.update(frame["code"])
         parts.append(frame)
@@ -244,7 +244,8 @@ def completeness(indicator_code: str, period_label: str, code: str | None = None
     label = parse_period(period_label).label
     code = code or figures.root_code()
     ent = figures.entity(code)
-    frame = figures.figures(indicator_code, label, ent["level"])
+    # The unit's own row, by its own kind of units (an old unit as it was, a unit of today as today)
+    frame = figures.figures(indicator_code, label, ent["level"], code, figures.units_mode(code))
     row = frame[frame["code"] == code]
     expected = int(row["expected"].iloc[0]) if not row.empty else 0
     reported = int(row["reported"].iloc[0]) if not row.empty else 0

@@ -61,8 +61,9 @@ def figure_rows(req: Request) -> pd.DataFrame:
     from . import scorecard
 
     codes = [req.indicator] if req.indicator else list(figures.indicators()["code"])
-    # Before the reform: today's units (derived, each row with its basis) or the old units then.
-    units = (scorecard.units_choice(label, req.get("units")) if req.get("units") else None) or figures.UNITS_PERIOD
+    # Before the reform: today's units (derived, each row with its basis) or the old units then;
+    # without the switch, as figures() decides from the parent (today's units beneath today's).
+    units = scorecard.units_choice(label, req.get("units")) if req.get("units") else None
     parts = []
     for code in codes:
         if req.indicator or req.level:

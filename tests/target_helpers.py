@@ -72,28 +72,70 @@ def reporters(demo, indicator: str, months: list[str] | None = None) -> set[str]
     who = REPORTERS[indicator]
     valid = valid_units(demo, months)
     if isinstance(who, set):
+        # A facility outlives the reform: it reports until its unit ends (a hospital of a commune
+        # formed in 2025-07 reported in 2024 too), whenever that unit began.
+        start = min(months) if months else None
+        ended = {code for code, vt in zip(demo.units["code"], demo.units["valid_to"])
+                 if start is not None and _month(vt) is not None and _month(vt) < start}
         f = demo.facilities
-        return set(f[f["type"].isin(who) & f["unit_code"].isin(valid)]["code"])
+        return set(f[f["type"].isin(who) & ~f["unit_code"].isin(ended)]["code"])
     return set(demo.units[demo.units["level"] == who]["code"]) & valid
+
+
+def successors(demo, entity: str) -> list[tuple[str, float]]:
+    """Where an old entity's figures went at the reform: its own links in demo.links, else those of
+    its nearest ancestor that has links (a station follows its commune), with the shares not
+    given split in equal parts of what the given ones leave. Written from issue 13, not the code."""
+    links = getattr(demo, "links", None)
+    if links is None or links.empty:
+        return []
+    parent = dict(zip(demo.units["code"], demo.units["parent_code"]))
+    unit_of = dict(zip(demo.facilities["code"], demo.facilities["unit_code"]))
+    code = unit_of.get(entity, entity) if entity not in set(links["old_code"]) else entity
+    while isinstance(code, str):
+        own = links[links["old_code"] == code]
+        if not own.empty:
+            given = own["share"].dropna().astype(float)
+            rest = max(0.0, 1.0 - given.sum()) / max(1, own["share"].isna().sum())
+            return [(n, rest if pd.isna(sh) else float(sh)) for n, sh in zip(own["new_code"], own["share"])]
+        code = parent.get(code)
+    return []
 
 
 def rollup(demo, indicator: str, months: list[str], level: str) -> pd.DataFrame:
     """Index: unit code at `level`; numerator, denominator, value, reported, expected.
-    Only entities valid during `months` are expected (the hierarchy only: no crosswalk)."""
+
+    Expected: the entities valid during `months` (a stock: valid in its last month), under their
+    unit in the hierarchy, and, for an old entity, also under each unit its successors lie in,
+    times its share (shares reaching one unit add up)."""
     chain = chains(demo)
-    who = reporters(demo, indicator, months)
-    expected = pd.Series({e: chain[e].get(level) for e in who}).dropna()
+    stock = indicator in STOCK
+    who = reporters(demo, indicator, months[-1:] if stock else months)
     rows = demo.values[(demo.values["indicator"] == indicator) & demo.values["period"].isin(months)
                        & demo.values["entity_code"].isin(who)]
-    if indicator in STOCK:
+    if stock:
         rows = rows.sort_values("period").groupby("entity_code").tail(1)
     per = rows.groupby("entity_code")[["numerator", "denominator"]].sum()
-    per["unit"] = per.index.map(expected)
-    out = per.groupby("unit").agg(numerator=("numerator", "sum"), denominator=("denominator", "sum"),
-                                  reported=("numerator", "size"))
-    out = out.reindex(sorted(set(expected)))
-    out["expected"] = expected.value_counts().reindex(out.index).astype(int)
-    out["reported"] = out["reported"].fillna(0).astype(int)
+    places: dict[tuple[str, str], float] = {}
+    for e in who:
+        own = chain[e].get(level)
+        if own is not None:
+            places[(e, own)] = 1.0
+        for new, share in successors(demo, e):
+            unit = chain.get(new, {}).get(level)
+            if unit is not None and unit != own:
+                places[(e, unit)] = min(1.0, places.get((e, unit), 0.0) + share)
+    if not places:
+        return pd.DataFrame(columns=["numerator", "denominator", "reported", "expected", "value"])
+    pairs = pd.DataFrame([(e, u, sh) for (e, u), sh in places.items()], columns=["entity_code", "unit", "share"])
+    pairs = pairs.merge(per, left_on="entity_code", right_index=True, how="left")
+    pairs["numerator"] *= pairs["share"]
+    pairs["denominator"] *= pairs["share"]
+    out = pairs.groupby("unit").agg(numerator=("numerator", lambda x: x.sum(min_count=1)),
+                                    denominator=("denominator", lambda x: x.sum(min_count=1)),
+                                    reported=("numerator", "count"), expected=("entity_code", "size"))
+    out = out.sort_index()
+    out.index.name = None
     out["value"] = 100 * out["numerator"] / out["denominator"]
     return out
 

@@ -142,10 +142,11 @@ def test_figure_rows_of_today_and_then_with_their_basis(reform):
     assert set(old.index) == {"00004", "00005", "00006", "00007", "00009@2025-06", "00011"}
     assert (old["basis"] == 0).all() and set(old["basis_text"]) == {"reported"}
     assert old.loc["00011", "value"] == pytest.approx(35.0)
-    # Without the switch a download lists the units of the period, as the map does.
+    # Without the switch, beneath a unit valid today (the province), a download lists today's
+    # units, as the map does on today's boundaries.
     plain = table.figure_rows(request.read("export", {"indicator": "stockind", "period": "2025-06",
                                                       "level": "commune"}))
-    assert set(plain["code"]) == set(old.index)
+    assert set(plain["code"]) == set(rows.index)
 
 
 def test_csv_xlsx_and_api_have_the_basis_columns(reform):
@@ -331,6 +332,12 @@ def test_api_takes_old_keys_and_answers_the_basis(client):
     body = json.loads(resp.get_data(as_text=True))
     assert resp.status_code == 200 and "basis" in body["columns"] and "basis_text" in body["columns"]
     rows = {r["code"]: r for r in body["rows"]}
+    # Beneath a unit of today, today's units: new 00009 from its whole predecessor (exact).
+    assert rows["00009"]["basis"] == 1 and rows["00009"]["value"] == pytest.approx(55.0)
+    assert "00009@2025-06" not in rows
+    resp = client.get("/api/v1/values", query_string={"indicator": "stockind", "period": "2025-06",
+                                                      "level": "commune", "unit": "002", "units": "then"})
+    rows = {r["code"]: r for r in json.loads(resp.get_data(as_text=True))["rows"]}
     assert rows["00009@2025-06"]["basis"] == 0 and rows["00009@2025-06"]["value"] == pytest.approx(55.0)
     resp = client.get("/api/v1/completeness", query_string={"indicator": "stockind", "period": "2025-06",
                                                             "code": "00009@2025-06"})
