@@ -456,7 +456,8 @@ def figures_live(indicator_code: str, period_label: str, level: str, parent: str
         raise ValueError(f"Cấp không hợp lệ {level!r} / invalid level {level!r}")
     ind = indicator(indicator_code)
     period = effective_period(parse_period(period_label), indicator_code)
-    frame = units_at(level, parent, period)
+    # Beneath the root, as figures() reads (old provinces, valid to 2025-06, are roots of their own).
+    frame = units_at(level, parent or root_code(), period)
     with engine().connect() as conn:
         sums = aggregation.rollup(conn, indicator_code, ind["time_agg"], period, level)
         history = sql.fetch_df(conn, "rollup_monthly", indicator=indicator_code, level=level,

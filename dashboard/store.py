@@ -283,7 +283,10 @@ def rebuild_hierarchy(conn: Connection) -> int:
             rows.append({"entity_code": code, "entity_kind": level[code], "ancestor_code": anc,
                          "ancestor_level": level[anc], "depth": depth, "valid_from": vf, "valid_to": vt})
     for fac in facilities.itertuples():
-        vf, vt = validity.get(str(fac.unit_code), (None, None))
+        # A facility persists when its unit is reorganised (a hospital, a station stays where it
+        # was when communes merge): only its unit's end bounds it, not its unit's start, so the
+        # demo's facilities, under today's communes (valid from 2025-07), count before the reform.
+        vf, vt = None, validity.get(str(fac.unit_code), (None, None))[1]
         rows.append({"entity_code": fac.code, "entity_kind": f"facility:{fac.type}", "ancestor_code": fac.code,
                      "ancestor_level": "facility", "depth": 0, "valid_from": vf, "valid_to": vt})
         for depth, anc in enumerate(chain(str(fac.unit_code)), start=1):
