@@ -656,7 +656,9 @@ def _reform_values(kept: pd.DataFrame, full: pd.DataFrame, xw: pd.DataFrame,
       Phòng's department (``31@2025-06``); old Hải Dương's (``30@2025-06``) is generated beside
       it, a little smaller, so the merged department's volume continues across the date.
     * Facilities (hospitals, health centres, stations) persist across the reform: their rows
-      stay as they are, under the same codes.
+      stay as they are, under the same codes, and their unit is today's commune or zone (a
+      facility's place in the closure is bounded by its unit's end only, not its start: before
+      2025-07 they roll up through today's units; the old units hold no facility figures).
     """
     pre = kept["period"].to_numpy() < REFORM_MONTH
     commune_codes = set(xw["new_ward_code"])

@@ -526,7 +526,8 @@ def figures_live(indicator_code: str, period_label: str, level: str, parent: str
     ind = indicator(indicator_code)
     period = effective_period(parse_period(period_label), indicator_code)
     units = units or units_mode(parent or root_code())
-    frame = units_at(level, parent, period, today=units == UNITS_TODAY)
+    # Beneath the root, as figures() reads (old provinces, valid to 2025-06, are roots of their own).
+    frame = units_at(level, parent or root_code(), period, today=units == UNITS_TODAY)
     with engine().connect() as conn:
         sums = aggregation.rollup(conn, indicator_code, ind["time_agg"], period, level)
         history = sql.fetch_df(conn, "rollup_monthly", indicator=indicator_code, level=level,

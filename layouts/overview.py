@@ -39,6 +39,12 @@ def sparkline(frame: pd.DataFrame, target: float | None, color: str, lang: str =
     return fig
 
 
+def _count(value) -> int:
+    """A count from a figure row: none (no figure at all, e.g. today's city in a month before the
+    2025 reform, until its predecessors' figures are rolled up) is 0."""
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
 def headline_card(code: str, req: Request) -> dbc.Col:
     lang, period_label_value, root = req.lang, req.period_label, req.unit
     card = figures.headline(code, period_label_value, root)
@@ -68,8 +74,9 @@ def headline_card(code: str, req: Request) -> dbc.Col:
         (dcc.Link(t("sc_see_missing", lang), className="kpi-missing-link no-print", id=f"kpi-missing-{code}",
                   href=href("/targets", indicator=code, period=period_label_value, view="completeness",
                             lang=lang_param(lang)))
-         if int(row.get("reported") or 0) < int(row.get("expected") or 0) else None),
-        html.Div(f"{t('source', lang)}: {row.get('target_source')}" if row.get("target_source") else "",
+         if _count(row.get("reported")) < _count(row.get("expected")) else None),
+        html.Div(f"{t('source', lang)}: {row.get('target_source')}"
+                 if isinstance(row.get("target_source"), str) and row.get("target_source") else "",
                  className="kpi-source"),
         # the card's chart as a 1920x1080 picture for the briefing, rendered on the server
         html.A(t("exp2_image", lang), href=href("/export/chart.png", indicator=code, unit=root,

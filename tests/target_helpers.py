@@ -45,14 +45,15 @@ def _month(value) -> str | None:
     return str(value)[:7]
 
 
-def valid_units(demo, months: list[str] | None) -> set[str]:
+def valid_units(demo, months: list[str] | None, persist: bool = False) -> set[str]:
     """The units valid at some month of `months` (all of them when None): old units end
-    2025-06, the new ones start 2025-07."""
+    2025-06, the new ones start 2025-07. `persist`: ignore the start (what a facility under the
+    unit sees: a facility persists across the reform, only its unit's end bounds it)."""
     if months is None:
         return set(demo.units["code"])
     start, end = min(months), max(months)
     return {code for code, vf, vt in zip(demo.units["code"], demo.units["valid_from"], demo.units["valid_to"])
-            if (_month(vf) is None or _month(vf) <= end) and (_month(vt) is None or _month(vt) >= start)}
+            if (persist or _month(vf) is None or _month(vf) <= end) and (_month(vt) is None or _month(vt) >= start)}
 
 
 def current_units(demo, level: str) -> set[str]:
@@ -68,18 +69,12 @@ def beneath_root(demo, root: str) -> set[str]:
 
 def reporters(demo, indicator: str, months: list[str] | None = None) -> set[str]:
     """Who is expected to report `indicator` in `months`: the units of its level valid then, or
-    the facilities of its kinds whose unit is valid then."""
+    the facilities of its kinds whose unit has not ended by then (facilities persist)."""
     who = REPORTERS[indicator]
-    valid = valid_units(demo, months)
     if isinstance(who, set):
-        # A facility outlives the reform: it reports until its unit ends (a hospital of a commune
-        # formed in 2025-07 reported in 2024 too), whenever that unit began.
-        start = min(months) if months else None
-        ended = {code for code, vt in zip(demo.units["code"], demo.units["valid_to"])
-                 if start is not None and _month(vt) is not None and _month(vt) < start}
         f = demo.facilities
-        return set(f[f["type"].isin(who) & ~f["unit_code"].isin(ended)]["code"])
-    return set(demo.units[demo.units["level"] == who]["code"]) & valid
+        return set(f[f["type"].isin(who) & f["unit_code"].isin(valid_units(demo, months, persist=True))]["code"])
+    return set(demo.units[demo.units["level"] == who]["code"]) & valid_units(demo, months)
 
 
 def successors(demo, entity: str) -> list[tuple[str, float]]:

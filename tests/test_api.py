@@ -63,6 +63,13 @@ def expected_rollup(demo, indicator: str, period: str, level: str) -> pd.DataFra
     entities["owner"] = entities["unit"].map(ancestor)
     entities = entities.dropna(subset=["owner"])
     months = parse_period(period).months
+    # Expected: units valid at some month of the period (old units end 2025-06, new ones start
+    # 2025-07); a facility persists, only its unit's end bounds it.
+    first = {c: (None if pd.isna(v) else str(v)[:7]) for c, v in zip(units["code"], units["valid_from"])}
+    last = {c: (None if pd.isna(v) else str(v)[:7]) for c, v in zip(units["code"], units["valid_to"])}
+    ended = entities["unit"].map(lambda u: last.get(u) is not None and last[u] < min(months))
+    unborn = entities["unit"].map(lambda u: first.get(u) is not None and first[u] > max(months))
+    entities = entities[~ended & ~(unborn & ~entities["kind"].str.startswith("facility:"))]
     v = demo.values
     v = v[(v["indicator"] == indicator) & v["period"].isin(months)]
     if time_of(indicator) == "stock":
@@ -99,8 +106,8 @@ def test_values_by_zone_for_a_stock_match_pandas(client, demo_data):
     assert resp.status_code == 200
     assert (body["indicator"], body["period"], body["level"], body["unit"], body["as_of"]) == \
         ("hssk", "2026-10", "district", "31", "2026-10")
-    zones = demo_data.units.loc[demo_data.units["level"] == "district", "code"]
-    assert sorted(r["code"] for r in body["rows"]) == sorted(zones)
+    zones = demo_data.units.loc[(demo_data.units["level"] == "district") & demo_data.units["valid_to"].isna(), "code"]
+    assert sorted(r["code"] for r in body["rows"]) == sorted(zones)  # today's zones (old districts ended 2025-06)
     check_rows(body["rows"], expected_rollup(demo_data, "hssk", "2026-10", "district"))
     assert {r["target"] for r in body["rows"]} == {95.0}  # the city's plan target, inherited
     assert set(body["rows"][0]) >= {"code", "name", "numerator", "denominator", "value", "target", "status",
@@ -207,7 +214,9 @@ def test_units_of_a_zone_and_facilities_of_a_commune(client, demo_data):
     assert resp.status_code == 200
     assert sorted(u["code"] for u in body["units"]) == sorted(units.loc[units["parent_code"] == "303", "code"])
     resp, body = get(client, "/api/v1/units", level="district")
-    assert len(body["units"]) == 27 and all(u["parent_code"] == "31" for u in body["units"])
+    today = [u for u in body["units"] if u["valid_to"] is None]  # and the 27 old districts, ended 2025-06
+    assert len(today) == 27 and all(u["parent_code"] == "31" for u in today)
+    assert len(body["units"]) == len(units[units["level"] == "district"])
     resp, body = get(client, "/api/v1/units", level="facility", parent="11383")
     assert sorted(u["code"] for u in body["units"]) == sorted(fac.loc[fac["unit_code"] == "11383", "code"])
     assert all(isinstance(u["lat"], float) for u in body["units"])

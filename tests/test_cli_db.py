@@ -57,7 +57,7 @@ def test_db_upgrade_then_load_demo_twice_is_idempotent(database_url):
         units_2 = conn.execute(text("SELECT COUNT(*) FROM units")).scalar_one()
     engine.dispose()
     assert rows_1 == rows_2 and len(rows_1) > 20_000
-    assert units_1 == units_2 == 1 + 27 + 114
+    assert units_1 == units_2 == 1 + 27 + 114 + 2 + 27 + 374  # today's city, and the units before the reform
     assert loads[0][0] == "tester" and loads[0][1] == len(rows_1) and loads[0][2] == 0
     assert loads[1][1] == 0 and loads[1][2] == len(rows_1)  # the second load replaced every row
 

@@ -542,6 +542,21 @@ def test_old_provinces_figures_are_their_old_units_sums(demo_db, demo_data, indi
         assert got.loc[key, "denominator"] == pytest.approx(row["denominator"])
 
 
+@pytest.mark.parametrize("indicator,month", [("emr", "2024-06"), ("tyt_software", "2025-06"), ("cashless", "2023-03")])
+def test_facilities_count_before_the_reform_under_todays_units(demo_db, demo_data, indicator, month):
+    """Facilities persist across the reform: before 2025-07 their rows roll up through today's
+    communes and zones to the city (stock: the month itself; flow: the month's sum)."""
+    kinds = {"emr": {"hospital", "health_centre"}, "tyt_software": {"station"},
+             "cashless": {"hospital", "health_centre"}}[indicator]
+    f = demo_data.facilities
+    who = set(f.loc[f["type"].isin(kinds), "code"])
+    v = demo_data.values
+    rows = v[(v["indicator"] == indicator) & (v["period"] == month) & v["entity_code"].isin(who)]
+    got = _stored(demo_db, indicator, ["31"]).set_index("period").loc[month]
+    assert got["numerator"] == pytest.approx(rows["numerator"].sum())
+    assert got["denominator"] == pytest.approx(rows["denominator"].sum())
+
+
 @pytest.mark.xfail(reason="needs the roll-up across the reform (store.rebuild_hierarchy's crosswalk closure, "
                           "written by the lead): until then the new city has no figure before 2025-07",
                    strict=False)

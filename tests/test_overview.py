@@ -192,3 +192,16 @@ def test_the_first_month_has_nothing_to_compare_with(demo_db, demo_data):
     # a year in progress: a flow's ten months against a whole year would mislead, a stock compares
     assert figures.comparison_labels("2026", "cashless") == {"previous": None, "year_ago": None}
     assert figures.comparison_labels("2026", "hssk") == {"previous": None, "year_ago": "2025"}
+
+
+def test_a_month_before_the_reform_renders(demo_db):
+    """Before 2025-07 the demo's history sits under the old units; the city's own cards for such a
+    month render (no figure of its own until its predecessors' are rolled up: no crash, no 'nan')."""
+    from dashboard import request
+    from tests.target_helpers import text_of
+
+    overview = _page("layouts.overview")
+    text = text_of(overview.overview_content(request.read("overview", {"period": "2025-03"})))
+    assert "Tổng quan" in text or "Hồ sơ sức khỏe" in text
+    assert "nan" not in text.lower().split()
+    assert "Nguồn: nan" not in text
