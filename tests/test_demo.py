@@ -557,9 +557,6 @@ def test_facilities_count_before_the_reform_under_todays_units(demo_db, demo_dat
     assert got["denominator"] == pytest.approx(rows["denominator"].sum())
 
 
-@pytest.mark.xfail(reason="needs the roll-up across the reform (store.rebuild_hierarchy's crosswalk closure, "
-                          "written by the lead): until then the new city has no figure before 2025-07",
-                   strict=False)
 @pytest.mark.parametrize("indicator", ["hssk", "tthc_online"])
 def test_new_city_before_the_reform_is_old_haiphong_plus_old_haiduong(demo_db, demo_data, indicator):
     """Issue 13: the new province's series before the reform equals the sum of old Hải Phòng and
