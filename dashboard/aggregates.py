@@ -10,9 +10,11 @@ figures after it, never a mix. It recomputes only what the load touched:
   roll-up in ``dashboard/aggregation.py`` (ratio of sums, stock = latest month, flow = sum,
   missing ≠ 0, validity dates). That roll-up stays as the tests' oracle.
 * **progress** (``aggregate_progress``): the target that applies, the status, gaps, paces and
-  projection of every stored figure of the touched indicators whose period ends at or after the
-  first touched month (a later period's pace and status read the earlier months), by
-  ``dashboard.progress`` — the same function ``figures.figures_live`` (the oracle) uses.
+  projection of the stored figures of the touched indicators whose period's pace window (its end
+  month and the HISTORY_MONTHS before it) holds a touched month, for the ancestors of the entities
+  written only, by ``dashboard.progress`` — the same function ``figures.figures_live`` (the oracle)
+  uses. A period whose window of months changed (new to the data, or a quarter or year in progress
+  that now ends later) is recomputed for every entity, sums and progress.
 
 A change of the hierarchy recomputes everything; a change of targets recomputes progress only.
 ``dashboard db rebuild-aggregates`` recomputes everything, with progress.
@@ -48,13 +50,20 @@ class Touched:
     """What a write transaction changed, so its refresh recomputes only that."""
 
     months: dict[str, set[str]] = field(default_factory=dict)  # indicator -> months written
+    # indicator -> entities written (with `months`: at most those entities in those months);
+    # None: not known, every entity
+    entities: dict[str, set[str] | None] = field(default_factory=dict)
     targets: set[str] = field(default_factory=set)               # indicators whose targets changed
     hierarchy: bool = False
     indicators: set[str] = field(default_factory=set)            # definitions changed (stock/flow, scopes)
     shrunk: set[str] = field(default_factory=set)                # months may have gone (an undo): all anew
 
-    def values(self, indicator: str, months: Iterable[str]) -> None:
+    def values(self, indicator: str, months: Iterable[str], entities: Iterable[str] | None = None) -> None:
         self.months.setdefault(indicator, set()).update(months)
+        if entities is None:
+            self.entities[indicator] = None
+        elif self.entities.setdefault(indicator, set()) is not None:
+            self.entities[indicator].update(entities)
 
     def __bool__(self) -> bool:
         return bool(self.months or self.targets or self.hierarchy or self.indicators or self.shrunk)
@@ -89,7 +98,17 @@ def _labels_touching(periods: list[tuple[str, str, str, str]], months: set[str])
 
 def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Callable | None = None) -> dict:
     """Recompute what `what` (default: this transaction's record) says changed; everything when it
-    says the hierarchy changed. Returns counts for the log."""
+    says the hierarchy changed. Returns counts for the log.
+
+    For values written (``Touched.values``) the work is cut three ways, each giving the rows a
+    full rebuild gives (tests/test_aggregates.py compares them):
+
+    * periods: sums of the periods holding a written month; progress of the periods whose pace
+      window (their end month and the HISTORY_MONTHS before it) holds one;
+    * entities (progress): only the written entities' ancestors (themselves included), unless
+      they are most of them;
+    * except a period whose window of months changed (a month new to the data, the quarter and
+      year in progress that now end later): recomputed for every entity."""
     what = what if what is not None else touched(conn)
     conn.info.pop("aggregates_chains", None)  # read afresh by this refresh (a failed one may have left it)
     started = time.perf_counter()
@@ -121,26 +140,35 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
         if code in what.shrunk:  # periods past the last month left may be stored: forget them all
             conn.execute(text("DELETE FROM aggregates WHERE indicator_code = :i"), {"i": code})
             conn.execute(text("DELETE FROM aggregate_progress WHERE indicator_code = :i"), {"i": code})
+        plan = _Plan(code, periods)
+        plan.reshape(conn)
         if everything:
-            sums_labels = [p[0] for p in periods]
+            plan.sums_all = plan.progress_all = [p[0] for p in periods]
         else:
-            sums_labels = _labels_touching(periods, what.months.get(code, set()))
-        if code in what.targets or everything:
-            progress_labels = [p[0] for p in periods]
-        elif sums_labels:
-            earliest = min(what.months[code])
-            progress_labels = [label for label, _k, _s, end in periods if end >= earliest]
-        else:
-            progress_labels = []
-        if sums_labels or progress_labels:
-            todo.append((ind, periods, sums_labels, progress_labels))
+            months = what.months.get(code, set())
+            touching = set(_labels_touching(periods, months))
+            paced = set(_labels_pacing(periods, months))
+            if code in what.targets:
+                plan.progress_all = [p[0] for p in periods]
+            else:
+                plan.progress_all = [p[0] for p in periods if p[0] in plan.reshaped]
+                plan.progress_part = [p[0] for p in periods if p[0] in paced and p[0] not in plan.reshaped]
+            # The sums statements (queries/aggregate_sums_*.sql) recompute a period for every entity.
+            plan.sums_all = [p[0] for p in periods if p[0] in touching or p[0] in plan.reshaped]
+            plan.written = what.entities.get(code) if code in what.months else set()
+        if plan:
+            todo.append((ind, plan))
     if on_progress and todo:
         on_progress(0, len(todo), "")
-    for n, (ind, periods, sums_labels, progress_labels) in enumerate(todo, start=1):
-        if sums_labels:
-            counts["sums"] += _refresh_sums(conn, ind.code, ind.time_agg, periods, sums_labels)
-        if progress_labels:
-            counts["progress"] += _refresh_progress(conn, ind.code, bool(ind.higher_is_better), progress_labels)
+    for n, (ind, plan) in enumerate(todo, start=1):
+        scope = _scope(conn, plan.written) if plan.progress_part else None
+        if scope is None:  # every entity: the part joins the whole
+            plan.progress_all = [label for label, *_ in plan.periods
+                                 if label in {*plan.progress_all, *plan.progress_part}]
+            plan.progress_part = []
+        counts["sums"] += _refresh_sums(conn, ind.code, ind.time_agg, plan, scope)
+        if plan.progress_all or plan.progress_part:
+            counts["progress"] += _refresh_progress(conn, ind.code, bool(ind.higher_is_better), plan, scope)
         if on_progress:
             on_progress(n, len(todo), ind.code)
     if conn.dialect.name == "postgresql" and counts["sums"]:
@@ -159,20 +187,71 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
     return counts
 
 
+#: Above this share of every entity, a refresh of "the written entities' ancestors" is a full one
+#: (the restriction would cost more than it saves).
+SCOPE_SHARE = 0.5
+
+
+@dataclass
+class _Plan:
+    """What one indicator's refresh recomputes: periods for every entity (``*_all``) and periods
+    for the written entities' ancestors only (``*_part``)."""
+
+    code: str
+    periods: list[tuple[str, str, str, str]]
+    sums_all: list[str] = field(default_factory=list)
+    progress_all: list[str] = field(default_factory=list)
+    progress_part: list[str] = field(default_factory=list)
+    written: set[str] | None = None  # the entities written (None: not known)
+    reshaped: set[str] = field(default_factory=set)  # periods new or with another window of months
+    gone: list[str] = field(default_factory=list)    # periods stored that are no longer periods
+
+    def reshape(self, conn: Connection) -> None:
+        stored = {r.label: (r.kind, r.start_month, r.end_month)
+                  for r in sql.fetch_df(conn, "agg_periods_of", indicator=self.code).itertuples()}
+        now = {label: (kind, start, end) for label, kind, start, end in self.periods}
+        self.reshaped = {label for label, window in now.items() if stored.get(label) != window}
+        self.gone = sorted(set(stored) - set(now))
+
+    def __bool__(self) -> bool:
+        return bool(self.sums_all or self.progress_all or self.progress_part or self.gone
+                    or self.reshaped)
+
+
+def _labels_pacing(periods: list[tuple[str, str, str, str]], months: set[str]) -> list[str]:
+    """The periods whose progress reads one of `months`: the period's own figure, and its pace
+    over the window of HISTORY_MONTHS + 1 months ending at its end month."""
+    return [label for label, _kind, _start, end in periods
+            if any(m <= end <= add_months(m, HISTORY_MONTHS) for m in months)]
+
+
+def _scope(conn: Connection, written: set[str] | None) -> set[str] | None:
+    """The entities whose figures the written ones feed (each with all its ancestors, by the
+    closure), or None for every entity (not known, or most of them anyway)."""
+    if written is None:
+        return None
+    chains = _chains_of(conn)
+    scope = {entity for code in written for entity, _level in chains.get(code, [(code, "")])}
+    return None if len(scope) > SCOPE_SHARE * max(len(chains), 1) else scope
+
+
 def _has_tables(conn: Connection) -> bool:
     from sqlalchemy import inspect
 
     return inspect(conn).has_table("aggregate_progress")
 
 
-def _refresh_sums(conn: Connection, code: str, time_agg: str, periods, labels: list[str]) -> int:
+def _refresh_sums(conn: Connection, code: str, time_agg: str, plan: _Plan, scope: set[str] | None) -> int:
     sql.run(conn, "agg_periods_delete", {"indicator": code})
     sql.run(conn, "agg_periods_insert", [{"indicator": code, "label": label, "kind": kind, "start_month": start,
-                                          "end_month": end} for label, kind, start, end in periods])
+                                          "end_month": end} for label, kind, start, end in plan.periods])
     if time_agg not in ("stock", "flow"):
         raise ValueError(f"time aggregation must be stock or flow, not {time_agg!r}")
+    for chunk in _chunks(plan.gone, 200):
+        sql.run(conn, "aggregate_delete", {"indicator": code, "labels": chunk})
+        sql.run(conn, "aggregate_progress_delete", {"indicator": code, "labels": chunk})
     total = 0
-    for chunk in _chunks(labels, 200):
+    for chunk in _chunks(plan.sums_all, 200):
         sql.run(conn, "aggregate_delete", {"indicator": code, "labels": chunk})
         total += max(sql.run(conn, f"aggregate_sums_{time_agg}", {"indicator": code, "labels": chunk}), 0)
     return total
@@ -203,18 +282,48 @@ def _targets(conn: Connection, code: str) -> dict[str, list[progress.Target]]:
     return targets_by_scope(table)
 
 
-def _refresh_progress(conn: Connection, code: str, higher_is_better: bool, labels: list[str]) -> int:
+def _chains_of(conn: Connection) -> dict[str, list[tuple[str, str]]]:
+    """The closure as each entity's chain of ancestors, read once per refresh."""
     chains = conn.info.get("aggregates_chains")
     if chains is None:  # the same closure for every indicator of one refresh
         chains = conn.info["aggregates_chains"] = _chains(conn)
+    return chains
+
+
+def _refresh_progress(conn: Connection, code: str, higher_is_better: bool, plan: _Plan,
+                      scope: set[str] | None) -> int:
+    """Progress of `plan.progress_all` for every entity and of `plan.progress_part` for the
+    entities of `scope` only (their panel alone is read)."""
+    chains = _chains_of(conn)
     by_scope = _targets(conn, code)
+    total = 0
+    for labels, entities in ((plan.progress_all, None), (plan.progress_part, scope)):
+        if labels:
+            total += _progress_of(conn, code, higher_is_better, labels, entities, chains, by_scope, plan.periods)
+    return total
+
+
+def _progress_of(conn: Connection, code: str, higher_is_better: bool, labels: list[str],
+                 entities: set[str] | None, chains: dict, by_scope: dict, plan_periods: list) -> int:
     # A period's pace reads the HISTORY_MONTHS before its end: only those months of the panel.
-    since = add_months(min(parse_period(label).start for label in labels), -HISTORY_MONTHS) if labels else "0000-01"
-    panel = _Panel(sql.fetch_df(conn, "aggregate_monthly_reported", indicator=code, since=since))
+    ends = {label: end for label, _kind, _start, end in plan_periods}
+    since = add_months(min(ends[label] for label in labels), -HISTORY_MONTHS)
+    monthly = sql.fetch_df(conn, "aggregate_monthly_reported", indicator=code, since=since)
+    if entities is not None:
+        monthly = monthly[monthly["entity_code"].astype(str).isin(entities)]
+        chosen = sorted(entities)
+    panel = _Panel(monthly)
     total = 0
     for chunk in _chunks(labels, 200):
-        sql.run(conn, "aggregate_progress_delete", {"indicator": code, "labels": chunk})
+        if entities is None:
+            sql.run(conn, "aggregate_progress_delete", {"indicator": code, "labels": chunk})
+        else:
+            for few in _chunks(chosen, 500):
+                sql.run(conn, "aggregate_progress_delete_entities",
+                        {"indicator": code, "labels": chunk, "entities": few})
         rows = sql.fetch_df(conn, "aggregate_for_progress", indicator=code, labels=chunk)
+        if entities is not None:
+            rows = rows[rows["entity_code"].astype(str).isin(entities)].reset_index(drop=True)
         for start in range(0, len(rows), PROGRESS_CHUNK * 10):
             part = rows.iloc[start:start + PROGRESS_CHUNK * 10]
             frame = progress_frame(part, panel, chains, by_scope, higher_is_better)
@@ -268,8 +377,13 @@ PROGRESS_TABLE_COLUMNS = ["indicator_code", "period", "entity_code", "target", "
 
 
 def _month_indices(months: pd.Series) -> np.ndarray:
-    text_ = months.astype(str)
-    return text_.str[:4].astype(int).to_numpy() * 12 + text_.str[5:7].astype(int).to_numpy() - 1
+    """'YYYY-MM' -> year * 12 + month - 1; parsed once per distinct month (a few dozen in
+    hundreds of thousands of rows)."""
+    codes, distinct = pd.factorize(months.astype(str))
+    if not len(distinct):
+        return np.zeros(len(codes), dtype=int)
+    each = np.array([int(m[:4]) * 12 + int(m[5:7]) - 1 for m in distinct], dtype=int)
+    return each[codes]
 
 
 def progress_frame(rows: pd.DataFrame, panel: _Panel, chains: dict, by_scope: dict,

@@ -669,7 +669,6 @@ class PreparedLayer:
 _MAX_PARSED = 256
 _parsed: dict[tuple, PreparedLayer | None] = {}
 _boundary_versions: dict[tuple[str, int], str] = {}
-_last_boundary: dict[str, str] = {}  # url -> the last boundary version read
 _parse_lock = threading.Lock()
 
 
@@ -711,24 +710,38 @@ def boundary_version() -> str:
     """The boundary version of the database being read. It is read once per data version in
     each process (a boundary import is a write, so it bumps the data version too) and a data
     load that leaves the boundaries alone finds the same boundary version: nothing re-parsed.
-    A failed read is never remembered: the last version this process knew is used meanwhile."""
+    During an outage the shared cache's last good answer of ``_stored_version`` serves (so a
+    worker started during it knows it too); a failed read is never remembered, and with
+    nothing to fall back on it is "0" (no prepared layers: the map says it has no outlines)."""
     url = _engine_url()
     try:
-        key = (url, _data_version())
-    except Exception:  # noqa: BLE001 - no data version at all (database away, nothing kept)
-        return _last_boundary.get(url, "0")
-    known = _boundary_versions.get(key)
+        key: tuple | None = (url, _data_version())
+    except Exception:  # noqa: BLE001 - no data version at all: the last good answer, if any
+        key = None
+    known = _boundary_versions.get(key) if key is not None else None
     if known is not None:
         return known
+    from .cache import DataUnavailable
+
     try:
         known = _stored_version(url)
-    except Exception:  # noqa: BLE001 - not migrated yet, or away with nothing kept
+    except DataUnavailable:  # away, with nothing kept (or a strict request): said by the caller
+        return "0"
+    except Exception:  # noqa: BLE001 - not migrated yet
         log.warning("boundary version unreadable", exc_info=True)
-        return _last_boundary.get(url, "0")
-    if len(_boundary_versions) > 64:
-        _boundary_versions.clear()
-    _boundary_versions[key] = _last_boundary[url] = known
+        return "0"
+    if key is not None and not _degraded():
+        if len(_boundary_versions) > 64:
+            _boundary_versions.clear()
+        _boundary_versions[key] = known
     return known
+
+
+def _degraded() -> bool:
+    """This request is served from last-good figures: what it read is not remembered as current."""
+    from .cache import outage
+
+    return outage() is not None
 
 
 def _parse_layer(row) -> PreparedLayer:

@@ -8,8 +8,15 @@
 Both read their parameters through the one request reader (``dashboard.request``, view
 "export"), the same names as the pages: ``indicator``, ``period``, ``level``, ``unit``, ``lang``.
 A bad parameter never gives a traceback: the default is used and the file says so (inside the
-image, in the notes sheet, in a plain-ASCII ``X-Dashboard-Warning`` header made from our own
-messages, never from the user's text).
+image, in the notes sheet, in an ``X-Dashboard-Warning`` header made from our own messages,
+never from the user's text).
+
+HTTP headers carry ASCII, so the header says each problem in Vietnamese without its diacritics
+(đ → d, Vietnamese as it is typed without accents, readable by a Vietnamese speaker) and then in
+English, as ``vi / en``, problems joined by `` | ``: ``cap "?" khong hop le (chi nhan: province,
+commune) / invalid level "?" (allowed: province, commune)``. Our own values (the allowed
+choices, the latest month, a limit) are written out; what the user typed (``value``, ``codes``)
+stands as ``?``.
 """
 from __future__ import annotations
 
@@ -46,10 +53,30 @@ def _text_response(message: str, status: int):
     return Response(message + "\n", status=status, mimetype="text/plain; charset=utf-8")
 
 
+#: Letters and signs our messages use that have no ASCII decomposition.
+_ASCII_SIGNS = str.maketrans({"đ": "d", "Đ": "D", "“": '"', "”": '"', "„": '"', "‘": "'", "’": "'",
+                              "–": "-", "—": "-", "−": "-", "×": "x", "≥": ">=", "≤": "<=", "→": "->",
+                              "\u00a0": " ", "\u202f": " "})
+#: Values of a problem that are the user's own text: never echoed in a header.
+USER_VALUES = ("value", "codes")
+WARNING_LIMIT = 500
+
+
 def _ascii(text: str) -> str:
-    text = text.replace("đ", "d").replace("Đ", "D")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return "".join(ch for ch in text if 32 <= ord(ch) < 127)
+    """`text` in printable ASCII: Vietnamese without its diacritics (đ → d), typographic quotes
+    and dashes as their plain forms; anything else left without an equivalent is dropped."""
+    text = unicodedata.normalize("NFKD", text.translate(_ASCII_SIGNS))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return "".join(ch for ch in text.encode("ascii", "ignore").decode("ascii") if 32 <= ord(ch) < 127)
+
+
+def warning_header(problems) -> str:
+    """The ``X-Dashboard-Warning`` value for a request's problems (see the module's notes)."""
+    def said(p, lang: str) -> str:
+        values = {k: ("?" if k in USER_VALUES else v) for k, v in p.values}
+        return _ascii(t(p.key, lang, **values))
+
+    return " | ".join(f"{said(p, 'vi')} / {said(p, 'en')}" for p in problems)[:WARNING_LIMIT]
 
 
 def _attachment(body: bytes, ext: str, filename: str, req: request.Request):
@@ -59,9 +86,8 @@ def _attachment(body: bytes, ext: str, filename: str, req: request.Request):
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp.headers["Cache-Control"] = "no-store"
     if req.problems:
-        # HTTP headers are Latin-1: the English half of our own message, never the user's value.
-        resp.headers["X-Dashboard-Warning"] = _ascii(" | ".join(
-            t(p.key, "en", **{k: "?" for k, _ in p.values}) for p in req.problems))[:500]
+        # HTTP headers are ASCII: our own message, Vietnamese without diacritics then English.
+        resp.headers["X-Dashboard-Warning"] = warning_header(req.problems)
     return resp
 
 

@@ -244,6 +244,34 @@ def callback_envelope_ok(app, body) -> bool:
     return isinstance(changed, list) and all(isinstance(c, str) for c in changed)
 
 
+class _DashSetup:
+    """Dash fills ``app.callback_map`` (the pages' ``dash.callback`` functions, then its Pages
+    router) in two before-request hooks of its own, on a process's first request. The envelope
+    check runs before them (it is the first hook), so on a fresh worker it would judge a valid
+    callback against an empty map and refuse it: the 400 a wall screen saw after a restart.
+    Dash's hooks also set their "done" flag *before* doing the work, so a second thread of the
+    same worker could pass them while the first is still filling the map. Here they run once,
+    to the end, under a lock, before any request is judged; Dash's own calls then return at
+    once (each checks ``app._got_first_request``)."""
+
+    ROUTER = "Dash.enable_pages.<locals>.router_sync"  # the Pages router of a Flask app
+
+    def __init__(self, app):
+        self.app, self.done, self.lock = app, False, threading.Lock()
+
+    def ensure(self) -> None:
+        if self.done:
+            return
+        with self.lock:
+            if self.done:
+                return
+            self.app._setup_server()
+            for hook in list(self.app.server.before_request_funcs.get(None, [])):
+                if getattr(hook, "__qualname__", "").startswith(self.ROUTER):
+                    hook()
+            self.done = True
+
+
 def install(app, settings: Settings) -> None:
     """Headers, limits, status codes, compression and asset lifetimes on `app.server`."""
     server: Flask = app.server
@@ -251,8 +279,10 @@ def install(app, settings: Settings) -> None:
     # Werkzeug's own default keeps non-file form fields under 500 KB; tie it to our limit.
     server.config["MAX_FORM_MEMORY_SIZE"] = settings.max_request_bytes
     headers = _HeaderCache(app, settings)
+    dash_setup = _DashSetup(app)
 
     def _limit_and_classify():
+        dash_setup.ensure()
         limit = body_limit(request.path, settings)
         request.max_content_length = limit  # what Werkzeug's own checks and form parsing enforce
         if limit != settings.max_request_bytes:

@@ -91,6 +91,9 @@ def test_schema_is_identical_on_both_databases(tmp_path):
             admin.dispose()
     assert shapes["sqlite"] == shapes["postgresql"]
     assert "ix_kpi_values_covering" in shapes["sqlite"]["kpi_values"][1]
+    # an undo and the loads page ask by load (migration 0010)
+    assert "ix_kpi_values_load" in shapes["sqlite"]["kpi_values"][1]
+    assert "ix_audit_log_action_subject" in shapes["sqlite"]["audit_log"][1]
 
 
 def test_help_is_bilingual():

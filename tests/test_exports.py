@@ -151,6 +151,26 @@ def test_bad_parameters_give_the_default_and_say_so(client, query):
         assert b"Traceback" not in resp.get_data()
 
 
+def test_vietnamese_is_written_without_diacritics_in_ascii():
+    assert exports._ascii("Đường đến Hải Phòng “Quá hạn – chưa đạt” … Ưu tiên: ờ ở ỡ ợ ×2") == \
+        'Duong den Hai Phong "Qua han - chua dat" ... Uu tien: o o o o x2'
+
+
+def test_the_warning_header_reads_in_vietnamese_and_english_without_the_users_text(client):
+    resp = client.get("/export/data.csv", query_string={"indicator": "hssk", "level": "hành tinh", "period": "2099-01"})
+    assert resp.status_code == 200
+    warning = resp.headers["X-Dashboard-Warning"]
+    assert warning.isascii()
+    period, level = warning.split(" | ")
+    allowed = "province, district, commune, facility"  # the demo's levels, top down, and its facilities
+    assert level == f'cap "?" khong hop le (chi nhan: {allowed}) / invalid level "?" (allowed: {allowed})'
+    latest = figures.latest_month("hssk")
+    shown = f"{latest[5:]}/{latest[:4]}"
+    assert period == (f'ky bao cao "?" sau thang co so lieu moi nhat ({shown}), dang hien thi thang {shown} / '
+                      f'period "?" is after the latest month with data ({shown}); showing {shown}')
+    assert "hanh" not in warning and "2099" not in warning  # what the user typed is never echoed
+
+
 @pytest.mark.parametrize("path", ["/export/data.pdf", "/export/nothing.png"])
 def test_unknown_exports_are_a_plain_404(client, path):
     resp = client.get(path)

@@ -8,7 +8,10 @@ import hashlib
 import io
 import json
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import brotli
 import pytest
@@ -63,6 +66,52 @@ def test_every_kind_of_response_carries_the_security_headers(client, demo_db):
         assert resp.headers.get("Referrer-Policy") == "same-origin", name
         # An embedding origin is allowed: the legacy header (which cannot say so) is left out.
         assert "X-Frame-Options" not in resp.headers, name
+
+
+FRESH_WORKER = r"""
+import json, sys, tempfile, threading
+from pathlib import Path
+from dashboard.config import load_settings
+from dashboard.webapp import create_app
+from tests.fault_helpers import router_body
+
+folder = Path(tempfile.mkdtemp())
+settings = load_settings({"DATABASE_URL": f"sqlite:///{folder / 'fresh.db'}", "ANONYMOUS_READ": "true",
+                          "SECRET_KEY": "t" * 48})
+app = create_app(settings, prepare=False)
+server = app.server
+answers = []
+
+def first(path):
+    resp = server.test_client().post("/_dash-update-component", json=router_body(path))
+    answers.append((resp.status_code, sorted((resp.get_json() or {}).get("response", {}))))
+
+# the process's first requests: four threads at once, before anything else was asked
+threads = [threading.Thread(target=first, args=(p,)) for p in ("/", "/map", "/targets", "/")]
+for th in threads: th.start()
+for th in threads: th.join()
+body = router_body("/")
+body["inputs"] = body["inputs"][:1]  # a missing input: malformed
+bad = server.test_client().post("/_dash-update-component", json=body)
+print(json.dumps({"first": answers, "bad": [bad.status_code, bad.get_json()]}))
+"""
+
+
+def test_a_fresh_workers_first_request_may_be_a_callback():
+    """A restarted worker's first request is often a callback from a screen left open (the wall):
+    the envelope check must judge it against the callbacks Dash registers at its first request,
+    not against an empty map. Run in a new process, as a gunicorn worker starts."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", FRESH_WORKER], cwd=root, capture_output=True, text=True,
+                          timeout=120, env={**__import__("os").environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [status for status, _ in out["first"]] == [200] * 4, out
+    assert all(keys == ["_pages_content", "_pages_store"] for _, keys in out["first"]), out
+    status, bad = out["bad"]
+    assert status == 400
+    assert bad["message"]["vi"].startswith("Yêu cầu cập nhật trang không đúng dạng")
+    assert bad["message"]["en"].startswith("Malformed page update request")
 
 
 def test_the_csp_allows_exactly_the_inline_scripts_dash_writes(client):
