@@ -111,6 +111,7 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
       year in progress that now end later): recomputed for every entity."""
     what = what if what is not None else touched(conn)
     conn.info.pop("aggregates_chains", None)  # read afresh by this refresh (a failed one may have left it)
+    conn.info.pop("aggregates_feeds", None)
     started = time.perf_counter()
     if not _has_tables(conn):  # a schema from before the aggregates: ensure() fills them after upgrade
         conn.info.pop("aggregates_touched", None)
@@ -181,6 +182,7 @@ def refresh(conn: Connection, what: Touched | None = None, *, on_progress: Calla
         set_meta(conn, "aggregates_rules", RULES_VERSION)
     conn.info.pop("aggregates_touched", None)
     conn.info.pop("aggregates_chains", None)
+    conn.info.pop("aggregates_feeds", None)
     counts["seconds"] = round(time.perf_counter() - started, 2)
     if counts["sums"] or counts["progress"]:
         log.info("aggregates refreshed: %s", counts)
@@ -230,9 +232,23 @@ def _scope(conn: Connection, written: set[str] | None) -> set[str] | None:
     closure), or None for every entity (not known, or most of them anyway)."""
     if written is None:
         return None
-    chains = _chains_of(conn)
-    scope = {entity for code in written for entity, _level in chains.get(code, [(code, "")])}
-    return None if len(scope) > SCOPE_SHARE * max(len(chains), 1) else scope
+    feeds = _feeds_of(conn)
+    scope = {entity for code in written for entity in feeds.get(code, (code,))}
+    return None if len(scope) > SCOPE_SHARE * max(len(feeds), 1) else scope
+
+
+def _feeds_of(conn: Connection) -> dict[str, set[str]]:
+    """entity -> every unit its figures reach: its ancestors in the hierarchy and, for an old
+    entity, those of its successors (the crosswalk rows: an old commune's 2024 value moves its new
+    commune's derived figure). Read once per refresh."""
+    feeds = conn.info.get("aggregates_feeds")
+    if feeds is None:
+        frame = pd.read_sql(text("SELECT entity_code, ancestor_code FROM entity_ancestors"), conn)
+        feeds = {}
+        for entity, ancestor in zip(frame["entity_code"].astype(str), frame["ancestor_code"].astype(str)):
+            feeds.setdefault(entity, {entity}).add(ancestor)
+        conn.info["aggregates_feeds"] = feeds
+    return feeds
 
 
 def _has_tables(conn: Connection) -> bool:

@@ -299,3 +299,28 @@ def test_migrating_a_database_keeps_every_stored_row(engine_at_0008):
         got = conn.execute(text("SELECT numerator, denominator, basis FROM aggregates "
                                 "WHERE entity_code = '01' AND period = '2025-Q2' AND indicator_code = 'kb'")).one()
     assert tuple(got) == (8.0, 12.0, 0)
+
+
+def test_a_late_report_of_an_old_commune_refreshes_its_successors_as_a_rebuild_would(world):
+    """A load of one old commune's 2025-05 value moves new 104's and 106's derived figures and
+    their progress: the refresh of that load equals recomputing everything, row for row."""
+    from dashboard import aggregates
+    from dashboard.database import table_checksums
+
+    with store.write_transaction(world) as conn:
+        store.upsert_targets(conn, pd.DataFrame([("hs", "01", 60.0, "2025-12", "KH")],
+                                                columns=["indicator", "unit_code", "value", "deadline", "source"]))
+    before = _stored(world, "hs", "2025-05")
+    with store.write_transaction(world) as conn:
+        load_id = store.record_load(conn, kind="values", source_file="late.csv", checksum="late")
+        store.upsert_values(conn, pd.DataFrame([("hs", "105@2025-06", "2025-05", 300, 400)],
+                                               columns=["indicator", "entity_code", "period", "numerator",
+                                                        "denominator"]), load_id)
+    after = _stored(world, "hs", "2025-05")
+    assert after.loc["104", "numerator"] == pytest.approx(before.loc["104", "numerator"] + 150)
+    assert after.loc["104", "reported"] == before.loc["104", "reported"] + 1
+    tables = ("aggregates", "aggregate_progress", "agg_periods")
+    incremental = {k: v for k, v in table_checksums(world).items() if k in tables}
+    with store.write_transaction(world) as conn:
+        aggregates.rebuild(conn)
+    assert {k: v for k, v in table_checksums(world).items() if k in tables} == incremental
