@@ -38,17 +38,13 @@ def independent(demo, indicator: str, months: list[str], scope: str) -> dict:
 #: The demo's city (31) is valid from 2025-07-01; its history before is under old Hải Phòng and Hải
 #: Dương. Listing today's city for a month before the reform (its figure derived from its
 #: predecessors', its facilities' rows already there) is the roll-up across the reform's (issue 13).
-BEFORE_THE_REFORM = pytest.mark.xfail(reason="the new city is listed only from 2025-07 until the roll-up across "
-                                             "the reform lists it before (issue 13)", strict=False)
-
-
 @pytest.mark.parametrize("indicator,period,months,scope", [
     ("hssk", "2026-10", ["2026-10"], None),
     ("tyt_software", "2026-10", ["2026-10"], None),
     ("eprescription", "2026-10", ["2026-10"], "299"),
-    pytest.param("cashless", "2024-06", ["2024-06"], None, marks=BEFORE_THE_REFORM),
-    pytest.param("emr", "2025-Q2", ["2025-04", "2025-05", "2025-06"], None, marks=BEFORE_THE_REFORM),
-    pytest.param("eprescription", "2023", month_range("2023-01", "2023-12"), None, marks=BEFORE_THE_REFORM),
+    ("cashless", "2024-06", ["2024-06"], None),  # before the reform: the facilities persist
+    ("emr", "2025-Q2", ["2025-04", "2025-05", "2025-06"], None),  # before the reform: the facilities persist
+    ("eprescription", "2023", month_range("2023-01", "2023-12"), None),  # before the reform: the facilities persist
     ("tthc_online", "2026-10", ["2026-10"], None),
 ])
 def test_completeness_matches_an_independent_count(demo_db, demo_data, client, indicator, period, months, scope):
