@@ -222,10 +222,26 @@ def predecessors(code: str) -> list[dict]:
     return _linked(code, "new_code", "old_code")
 
 
-def units_mode(code: str) -> str:
-    """How a unit's own figures are read: a unit valid today through "today" (its months before
-    the reform derived from its predecessors), an old unit as it was."""
-    return UNITS_PERIOD if is_old(code) else UNITS_TODAY
+def units_mode(code: str, period_label: str | None = None) -> str:
+    """How a unit's own figures are read in a period: "today" for a unit valid today that began
+    after the period started (its months before the reform derived from its predecessors), else
+    "period" (as every listing reads them: the same memoised figures)."""
+    if is_old(code):
+        return UNITS_PERIOD
+    u = units()
+    key = code if code in u.index else (str(facilities().loc[code, "unit_code"]) if code in facilities().index else None)
+    began = month_of(u.loc[key, "valid_from"]) if key in u.index else None
+    if began is None or began != began:
+        return UNITS_PERIOD
+    if period_label is None:
+        return UNITS_TODAY
+    return UNITS_TODAY if parse_period(period_label).start < began else UNITS_PERIOD
+
+
+def units_args(mode: str) -> tuple:
+    """figures()' extra argument for a mode: none for "period", so its memo key stays the one
+    every other view uses."""
+    return () if mode == UNITS_PERIOD else (mode,)
 
 
 @_cached(local=True)
@@ -607,7 +623,8 @@ def headline(indicator_code: str, period_label: str, code: str) -> Headline:
     """One headline card: the figure of `code` for the period, its 12-month trend and progress."""
     period = effective_period(parse_period(period_label), indicator_code)
     level = entity(code)["level"]
-    table = figures(indicator_code, period_label, level, code, units_mode(code))  # the unit's own row
+    table = figures(indicator_code, period_label, level, code,
+                    *units_args(units_mode(code, period_label)))  # the unit's own row
     row = table[table["code"] == code]
     row = row.iloc[0].to_dict() if not row.empty else {c: np.nan for c in FIGURE_COLUMNS} | {"code": code, "status": "no_data"}
     longer = series(indicator_code, code, add_months(period.end, -23), period.end)

@@ -165,7 +165,7 @@ def cells(period_label: str, level: str, parent: str | None = None,
     their predecessors); "then" the old units as they were (see :func:`then_figures`)."""
     codes = list(indicators) if indicators is not None else list(figures.indicators()["code"])
     read = then_figures if units == UNITS_THEN else (
-        lambda c, p, lv, par: figures.figures(c, p, lv, par, units))
+        lambda c, p, lv, par: figures.figures(c, p, lv, par, *figures.units_args(units)))
     return build_cells({code: request.in_scope(read(code, period_label, level, parent)) for code in codes})
 
 

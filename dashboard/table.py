@@ -69,10 +69,12 @@ def figure_rows(req: Request) -> pd.DataFrame:
         if req.indicator or req.level:
             level = req.level or _default_level()
             frame = (scorecard.then_figures(code, label, level, req.unit) if units == scorecard.UNITS_THEN
-                     else figures.figures(code, label, level, req.unit, units))
+                     else figures.figures(code, label, level, req.unit, *figures.units_args(units)))
         else:  # one unit, every indicator
             unit = req.unit or figures.root_code()
-            frame = figures.figures(code, label, figures.entity(unit)["level"], unit, figures.units_mode(unit))
+            mode = figures.units_mode(unit, label)
+            frame = figures.figures(code, label, figures.entity(unit)["level"],
+                                    *((unit, mode) if mode != figures.UNITS_PERIOD else ()))
             frame = frame[frame["code"] == unit]
         parts.append(frame.assign(indicator=code, period=label))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

@@ -373,8 +373,9 @@ def page_content(state: dict, req: Request):
         flip = "desc" if (key == shown_sort and not descending) else "asc"
         return url_for(state, sort=key, dir=flip)
 
-    compared = figures.UNITS_TODAY if state.get("units") == sc.UNITS_TODAY else figures.UNITS_PERIOD
-    earlier = {ind: figures.earlier_values(ind, period, level, zone, compared) for ind in indicators}
+    # Today's units compared with themselves (the same memo key as before when there is no switch).
+    compared = (figures.UNITS_TODAY,) if state.get("units") == sc.UNITS_TODAY else ()
+    earlier = {ind: figures.earlier_values(ind, period, level, zone, *compared) for ind in indicators}
     grid = (scorecard_table(long, indicators, lang, period, sort_href=sort_href, sort=shown_sort,
                             descending=descending, order=list(table["code"]), show_zone=show_zone,
                             zone_names=zone_names, earlier=earlier, period_kind=parse_period(period).kind)

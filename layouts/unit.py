@@ -226,14 +226,16 @@ def change_block(ind_code: str, period: str, ent: dict, value, ind: dict, lang: 
 def applicable_indicators(code: str, level: str, period: str) -> tuple[list[str], list[str]]:
     yes, no = [], []
     for ind in figures.indicators()["code"]:
-        frame = figures.figures(ind, period, level, code, figures.units_mode(code))
+        mode = figures.units_mode(code, period)
+        # As every listing reads it (one memoised frame), unless the unit began after the period.
+        frame = figures.figures(ind, period, level, *((code, mode) if mode != figures.UNITS_PERIOD else ()))
         row = frame[frame["code"] == code]
         (yes if not row.empty and int(row["expected"].iloc[0]) > 0 else no).append(ind)
     return yes, no
 
 
 def children_block(code: str, period: str, lang: str):
-    long = sc.children_cells(code, period, units=figures.units_mode(code))
+    long = sc.children_cells(code, period, units=figures.units_mode(code, period))
     inds = sc.applicable(long)
     if long.empty or not inds:
         return html.Div([html.H2(t("unit_children", lang), className="h5 mt-4"),
