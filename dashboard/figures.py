@@ -238,6 +238,13 @@ def units_mode(code: str, period_label: str | None = None) -> str:
     return UNITS_TODAY if parse_period(period_label).start < began else UNITS_PERIOD
 
 
+def default_units(parent: str) -> str:
+    """A listing's units when none are asked: beneath a unit of today, today's units (a 2024 map
+    of new Hải Phòng shows its communes of today, derived from their predecessors); beneath an old
+    unit, its units of then."""
+    return UNITS_PERIOD if is_old(parent) else UNITS_TODAY
+
+
 def units_args(mode: str) -> tuple:
     """figures()' extra argument for a mode: none for "period", so its memo key stays the one
     every other view uses."""
@@ -541,7 +548,7 @@ def figures_live(indicator_code: str, period_label: str, level: str, parent: str
         raise ValueError(f"Cấp không hợp lệ {level!r} / invalid level {level!r}")
     ind = indicator(indicator_code)
     period = effective_period(parse_period(period_label), indicator_code)
-    units = units or units_mode(parent or root_code())
+    units = units or default_units(parent or root_code())
     # Beneath the root, as figures() reads (old provinces, valid to 2025-06, are roots of their own).
     frame = units_at(level, parent or root_code(), period, today=units == UNITS_TODAY)
     with engine().connect() as conn:
@@ -592,7 +599,7 @@ def figures(indicator_code: str, period_label: str, level: str, parent: str | No
     if not is_level(level):
         raise ValueError(f"Cấp không hợp lệ {level!r} / invalid level {level!r}")
     parent = parent or root_code()
-    units = units or units_mode(parent)
+    units = units or default_units(parent)
     period = effective_period(parse_period(period_label), indicator_code)
     start, end = (_OPEN_MONTH, _OPEN_MONTH) if units == UNITS_TODAY else (period.start, period.end)
     with engine().connect() as conn:

@@ -150,7 +150,9 @@ def gap_line(up: uv.UnitProgress, ind: dict, lang: str) -> list:
 
 def rank_text(code: str, ent: dict, ind_code: str, period: str, lang: str) -> str:
     ind = figures.indicator(ind_code)
-    peers = figures.figures(ind_code, period, ent["level"])
+    # An old unit is ranked among the units of then; a unit of today among today's.
+    peers = figures.figures(ind_code, period, ent["level"], None,
+                            figures.UNITS_PERIOD if figures.is_old(code) else None)
     if ent["level"] == hierarchy.FACILITY:
         same = figures.facilities()
         kind = same.loc[code, "type"] if code in same.index else None
@@ -227,8 +229,10 @@ def applicable_indicators(code: str, level: str, period: str) -> tuple[list[str]
     yes, no = [], []
     for ind in figures.indicators()["code"]:
         mode = figures.units_mode(code, period)
-        # As every listing reads it (one memoised frame), unless the unit began after the period.
-        frame = figures.figures(ind, period, level, *((code, mode) if mode != figures.UNITS_PERIOD else ()))
+        # As every listing reads it (one memoised frame: today's units beneath the root), unless
+        # the unit is old, or began after the period (then beneath itself, by its own mode).
+        shared = mode == figures.UNITS_PERIOD and not figures.is_old(code)
+        frame = figures.figures(ind, period, level, *(() if shared else (code, mode)))
         row = frame[frame["code"] == code]
         (yes if not row.empty and int(row["expected"].iloc[0]) > 0 else no).append(ind)
     return yes, no
