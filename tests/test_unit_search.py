@@ -63,9 +63,13 @@ def test_search_page_lists_matches_with_page_and_map_links(demo_db, demo_data):
     tree = json.dumps(page.layout(q="kien thuy").to_plotly_json(),
                       default=lambda o: o.to_plotly_json() if hasattr(o, "to_plotly_json") else str(o))
     codes = _expected(demo_data.units, "kien thuy")
+    assert any("@" in c for c in codes) and any("@" not in c for c in codes)  # old Kiến Thụy and today's
     for code in codes:
-        # a query value is URL-encoded: an old unit's key 314@2025-06 is unit=314%402025-06
-        assert f'"/unit/{code}"' in tree and f'"/map?unit={quote(code, safe="")}"' in tree
+        assert f'"/unit/{code}"' in tree
+        # A unit of today has its map link; an old unit (no outline of its own) has none, and is
+        # labelled as old.
+        assert (f'"/map?unit={quote(code, safe="")}"' in tree) == ("@" not in code), code
+    assert json.dumps("(cũ, đến 06/2025)")[1:-1] in tree  # the label, as JSON writes it
     assert "search-none" not in tree
     assert "search-list-none" in json.dumps(page.layout(q="zzzz").to_plotly_json(), default=str)
     req = request.read("search", {"q": "a" * 500})
