@@ -390,8 +390,9 @@ CASES = {
                                     [(2, "level", "imp_child_level")]),
     "unit_code_is_a_facility": ("units", U, [["BV1", "Trùng", "commune", "001"]],
                                 [(2, "code", "imp_code_is_facility")]),
+    # One code twice over overlapping periods (here: both always valid).
     "unit_duplicate_code": ("units", U, [["00009", "A", "commune", "001"], ["00009", "B", "commune", "001"]],
-                            [(3, "code", "imp_duplicate")]),
+                            [(3, "code", "imp_unit_overlap")]),
     "unit_bad_date": ("units", U + ["valid_from"], [["00009", "Xã Chín", "commune", "001", "1/7/2025"]],
                       [(2, "valid_from", "imp_bad_date")]),
     "facility_unknown_unit": ("facilities", F, [["TYT9", "Trạm Chín", "station", "00099"]],

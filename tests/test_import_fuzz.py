@@ -160,7 +160,8 @@ def _break(broken, kind, spec, rows, target, choice, fmt):
         return column, {"imp_missing_value", "imp_missing_number"}
     if broken == "duplicate":
         rows.insert(target + 1, list(row))
-        return "dup", {"imp_duplicate"}
+        # A units row twice: one code over overlapping periods.
+        return "dup", {"imp_duplicate", "imp_unit_overlap"}
     return None, set()
 
 

@@ -337,3 +337,21 @@ def test_a_2024_workbook_by_old_names_and_codes_loads_under_the_old_units(reform
         got = sorted(tuple(r) for r in conn.execute(text("SELECT entity_code, period, numerator FROM kpi_values")))
     assert got == sorted([(f"{only_old.old_ward_code}@2025-06", "2024-05", 120.0),
                           (f"{reused.old_ward_code}@2025-06", "2024-05", 130.0)])
+
+
+def test_a_crosswalk_whose_old_units_hold_values_is_undone_only_after_them(demo_units, hai_phong, tmp_path):
+    engine = demo_units
+    before = stored(engine)
+    xw = ok(import_crosswalk(engine, [hai_phong[0]], user="t")).files[0].load_id
+    rows = hai_phong[1]
+    old = rows.loc[rows["old_ward_code"] != "", "old_ward_code"].iloc[0] + "@2025-06"
+    values = write_csv(tmp_path / "v.csv", VALUE_HEADER, [[commune_indicator(engine), old, "2024-05", 1, 2]])
+    report = importer.import_files(engine, "values", [values], user="t")
+    assert report.ok, [i.message() for i in report.errors]
+    later = report.files[0].load_id
+    with pytest.raises(undo.UndoRefused) as refused:
+        undo.undo(engine, xw, actor="t")
+    assert refused.value.later == [later]
+    done = undo.undo(engine, xw, actor="t", cascade=True)
+    assert [p.load_id for p in done] == [later, xw]
+    assert stored(engine) == before

@@ -77,7 +77,7 @@ IMPORT_HELP = """Nạp số liệu từ tệp CSV (UTF-8) hoặc Excel .xlsx / l
 
 \b
 KIND và các cột / columns ([…] = không bắt buộc / optional):
-  units       code,name,level,parent_code[,valid_from,valid_to]
+  units       code,name,level,parent_code[,valid_from,valid_to,official_code]
   facilities  code,name,type,unit_code[,lat,lon]
   indicators  code,name_vi,name_en,time,higher_is_better
               [,short_vi,short_en,numerator_vi,denominator_vi,numerator_en,denominator_en,

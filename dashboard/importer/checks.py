@@ -241,14 +241,14 @@ def unit_key(batch: Batch, row: Row, code: str, vf, vt) -> str | None:
     seen = batch.periods.setdefault(official, [])
     for other_span, where in seen:
         if _overlap(span, other_span):
-            row.fail("imp_unit_overlap", "valid_from", None, code=official, first_file=where[0], first_line=where[1],
+            row.fail("imp_unit_overlap", "code", code, code=official, first_file=where[0], first_line=where[1],
                      first=_shown_span(other_span), this=_shown_span(span))
             return None
     seen.append((span, (row.issues.name, row.line)))
     stored = [k for k in batch.known_by_code().get(official, [])
               if _overlap(span, _months_of_known(known.units[k]))]
     if len(stored) > 1:
-        row.fail("imp_unit_overlap_stored", "valid_from", None, code=official, keys=", ".join(stored),
+        row.fail("imp_unit_overlap_stored", "code", code, code=official, keys=", ".join(stored),
                  this=_shown_span(span))
         return None
     if stored:
