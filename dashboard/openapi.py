@@ -42,6 +42,9 @@ INDICATOR = _param("indicator", "Indicator code (GET /api/v1/indicators lists th
                    required=True)
 IND = _param("ind", "Old name of indicator.", {"type": "string"}, deprecated=True)
 LEVEL = _param("level", "Level of the units in the answer.", {"type": "string"})
+UNITS = _param("units", "For a period before the 2025 reform: 'today' (default beneath a unit of today: today's "
+               "units, their figures derived from their predecessors, see basis) or 'then' (the old units as "
+               "they were, with their own reported figures).", {"type": "string", "enum": ["today", "then"]})
 UNIT = _param("unit", "Code of a unit (or facility): the answer lies beneath it (default the province). A plain "
                       "code names the unit of that code valid today (else the one valid in the period asked); "
                       "`<code>@<YYYY-MM>` names the unit of that code valid in that month, e.g. an old commune "
@@ -190,7 +193,7 @@ DOCUMENT: dict[str, Any] = {
         "/units": _operation("Units (or facilities) of a level beneath a unit", "units",
                              [LANG, LEVEL, UNIT, *UNIT_ALIASES], "Units"),
         "/values": _operation("Figure rows of one indicator over the units of a level", "values",
-                              [LANG, INDICATOR, IND, PERIOD, LEVEL, UNIT, *UNIT_ALIASES], "Values"),
+                              [LANG, INDICATOR, IND, PERIOD, LEVEL, UNIT, UNITS, *UNIT_ALIASES], "Values"),
         "/completeness": _operation("Who reported an indicator in a period, and who did not", "completeness",
                                     [LANG, INDICATOR, IND, PERIOD, UNIT, *UNIT_ALIASES], "Completeness",
                                     not_found="No data for the indicator yet"),
