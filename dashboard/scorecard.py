@@ -245,7 +245,8 @@ def completeness(indicator_code: str, period_label: str, code: str | None = None
     code = code or figures.root_code()
     ent = figures.entity(code)
     # The unit's own row, by its own kind of units (an old unit as it was, a unit of today as today)
-    frame = figures.figures(indicator_code, label, ent["level"], code, figures.units_mode(code))
+    frame = figures.figures(indicator_code, label, ent["level"], code,  # the headline's own memo key
+                            *figures.units_args(figures.units_mode(code, label)))
     row = frame[frame["code"] == code]
     expected = int(row["expected"].iloc[0]) if not row.empty else 0
     reported = int(row["reported"].iloc[0]) if not row.empty else 0

@@ -405,7 +405,7 @@ def map_slide_figure(code: str, period: str, unit: str, lang: str, notes: list[s
     """A map slide of the briefing and of /export/map.png: the map on the left with the units
     behind named on it, and beside it the table of those units (every one, or "+N"), which also
     lists the units drawn outside the map's frame (the map's note says "xem bảng")."""
-    base = go.Figure(map_figure(code, period, unit, lang, level))
+    base = map_figure(code, period, unit, lang, level)  # a new figure each call: no copy needed
     is_map = any(tr.type == "choropleth" for tr in base.data)
     notes = list(notes or [])
     if not is_map:

@@ -121,7 +121,9 @@ def _wall_map(code: str, card: slides.Card, cfg: dict) -> dcc.Graph:
     th = theme.THEMES[cfg["theme"]]
     unit = figures.root_code()
     level = hierarchy.map_child(figures.entity(unit)["level"])
-    fig = slides.restyle_map(go.Figure(slides.map_figure(code, card.period, unit, lang)), size=24, ink=th["ink"],
+    # map_figure builds a new figure each call: restyled in place, never copied (a copy of its
+    # GeoJSON was a third of a cold wall's time).
+    fig = slides.restyle_map(slides.map_figure(code, card.period, unit, lang), size=24, ink=th["ink"],
                              legend_bg="rgba(0,0,0,0)", plot_height=780)
     if any(tr.type == "choropleth" for tr in fig.data):
         # the units behind named on the map; the ones outside its frame named in the note under it
