@@ -664,6 +664,25 @@ class PreparedLayer:
     features: dict  # code -> GeoJSON Feature (dict), ready for a figure
     shapes: dict    # code -> (minx, miny, maxx, maxy, area)
     bytes: int
+    text: str = ""     # the stored FeatureCollection, sent as is by ``/geo/…`` (``url``)
+    version: str = ""  # the boundary version it was read under
+
+    @property
+    def url(self) -> str:
+        """Where a browser fetches this layer (``geo_layer_url``): a screen's map names it
+        instead of carrying the coordinates, so a drill-down answer holds only figures and the
+        browser keeps each layer until the boundaries change."""
+        return geo_layer_url(self.level, self.parent_code, self.version)
+
+
+def geo_layer_url(level: str, parent_code: str, version: str) -> str:
+    from urllib.parse import quote
+
+    return f"/geo/{quote(level, safe='')}/{quote(parent_code or WHOLE_PATH, safe='@')}.json?v={quote(version)}"
+
+
+#: The path segment of a layer that covers a whole level ('' as a parent code).
+WHOLE_PATH = "_"
 
 
 _MAX_PARSED = 256
@@ -744,13 +763,13 @@ def _degraded() -> bool:
     return outage() is not None
 
 
-def _parse_layer(row) -> PreparedLayer:
+def _parse_layer(row, version: str = "") -> PreparedLayer:
     level, parent_code, geojson, shapes, tolerance, size = row
     collection = json.loads(geojson)
     shapes = {c: tuple(v) for c, v in json.loads(shapes).items()}
     return PreparedLayer(level=level, parent_code=parent_code, tolerance=float(tolerance),
                          features={str(f["id"]): f for f in collection["features"]}, shapes=shapes,
-                         bytes=int(size))
+                         bytes=int(size), text=geojson, version=version)
 
 
 _UNREADABLE = object()
@@ -762,7 +781,7 @@ def _read_layer(boundary: str, level: str, parent_code: str):
     except Exception:  # noqa: BLE001 - not migrated to 0007 yet, or the database away with nothing kept
         log.warning("no boundary layer readable for %s/%s", level, parent_code, exc_info=True)
         return _UNREADABLE
-    return _parse_layer(row) if row is not None else None
+    return _parse_layer(row, boundary) if row is not None else None
 
 
 def prepared(level: str, parent_code: str) -> PreparedLayer | None:

@@ -26,11 +26,15 @@ MIMETYPES = ["text/html", "text/css", "text/plain", "text/csv", "text/javascript
 ALGORITHMS = ("br", "gzip")
 #: Dash's bundles: immutable per URL, served from memory, not as file streams.
 BUNDLE_ENDPOINT = "/_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
+GEO_ENDPOINT = "geo_layer"  # dashboard.geoserve.ENDPOINT (not imported: this module is imported first)
 #: Bundles up to this size are compressed on the spot; larger ones in the background.
 COMPRESS_NOW_BYTES = 256 * 1024
 MIN_BYTES = 1024
 
 _kept: dict[tuple[str, str], bytes] = {}
+#: What is kept compressed is bounded: bundles are a fixed few, but boundary layers (``/geo/``)
+#: are one per parent and version. Past this, everything is dropped and compressed again.
+MAX_KEPT_BYTES = 96 * 1024 * 1024
 _pending: set[tuple[str, str]] = set()
 _lock = threading.Lock()
 _pool: dict = {}
@@ -69,6 +73,13 @@ def _executor() -> ThreadPoolExecutor:
     return _pool["executor"]
 
 
+def _keep(key: tuple[str, str], body: bytes) -> None:
+    """Remember `body` under `key` (the caller holds ``_lock``)."""
+    if sum(map(len, _kept.values())) + len(body) > MAX_KEPT_BYTES:
+        _kept.clear()
+    _kept[key] = body
+
+
 def _compress_later(key: tuple[str, str], data: bytes) -> None:
     with _lock:
         if key in _pending or key in _kept:
@@ -79,7 +90,7 @@ def _compress_later(key: tuple[str, str], data: bytes) -> None:
         try:
             body = compress(data, key[0])
             with _lock:
-                _kept[key] = body
+                _keep(key, body)
         except Exception:  # noqa: BLE001 - the bundle is simply sent uncompressed
             log.warning("could not compress %s", key[1], exc_info=True)
         finally:
@@ -115,7 +126,7 @@ def compress_bundle(response: Response) -> Response:
             return response
         body = compress(data, algorithm)
         with _lock:
-            _kept[key] = body
+            _keep(key, body)
     response.set_data(body)
     response.headers["Content-Encoding"] = algorithm
     etag, weak = response.get_etag()
@@ -145,4 +156,6 @@ def enable(server: Flask) -> None:
     def _compress(response: Response) -> Response:
         if request.endpoint == BUNDLE_ENDPOINT:
             return compress_bundle(response)
+        if request.endpoint == GEO_ENDPOINT and "immutable" in (response.headers.get("Cache-Control") or ""):
+            return compress_bundle(response)  # a layer of the current boundary version: same bytes for all
         return compressor.after_request(response)

@@ -227,7 +227,7 @@ def _subset(features_by_id: dict, codes) -> dict:
 def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: dict, colouring: str = "status",
                       lang: str = "vi", title: str | None = None, *, selected: str | None = None,
                       facilities: pd.DataFrame | None = None, height: int | None = None,
-                      drill_level: str | None = None) -> go.Figure:
+                      drill_level: str | None = None, geojson_url: str | None = None) -> go.Figure:
     """A choropleth of `frame` (figures rows: code, name, value, numerator, denominator,
     target, status, reported, expected...) on `boundaries_geojson` (feature ids = codes).
 
@@ -235,7 +235,9 @@ def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: 
     target marked on the colour bar). Units without a report are grey, never 0. Each trace's
     customdata is [code, hover text, drill level], so a click can drill down.
     `selected` outlines one unit; `facilities` (code, name, type, lat, lon, value, status,
-    expected, parent code) adds markers; `drill_level` is put in customdata for clicks."""
+    expected, parent code) adds markers; `drill_level` is put in customdata for clicks.
+    `geojson_url`, when given, is where the browser fetches `boundaries_geojson` (a prepared
+    layer's URL): the traces name it instead of carrying the coordinates."""
     lang = lang_or_default(lang)
     colouring = colouring if colouring in COLOURINGS else "status"
     colors = theme.STATUS_COLORS
@@ -257,7 +259,7 @@ def choropleth_figure(frame: pd.DataFrame, boundaries_geojson: dict, indicator: 
     def trace(subset, name, z, colorscale, **extra):
         codes = [r["code"] for r in subset]
         return go.Choropleth(
-            geojson=_subset(features_by_id, codes), featureidkey="id", locations=codes, z=z,
+            geojson=geojson_url or _subset(features_by_id, codes), featureidkey="id", locations=codes, z=z,
             colorscale=colorscale, marker=outline(codes), name=name,
             customdata=[[r["code"], r["_hover"], drill_level or ""] for r in subset],
             hovertemplate="%{customdata[1]}<extra></extra>",
@@ -391,11 +393,14 @@ def facility_frame(indicator_code: str, period: str, parent: str) -> pd.DataFram
 
 def map_figure(indicator_code: str, period: str | None, level: str, parent: str | None = None,
                colouring: str = "status", lang: str = "vi", *, selected: str | None = None,
-               facilities: bool | None = None, title: str | None = None, height: int | None = None) -> go.Figure:
+               facilities: bool | None = None, title: str | None = None, height: int | None = None,
+               by_url: bool = False) -> go.Figure:
     """The map of one indicator and period: the units of `level` under `parent` (default:
     the province), coloured by status or on a continuous scale. Facilities with coordinates
     are added as markers at commune level. Raises figures.UnknownIndicator, PeriodError,
-    figures.UnknownUnit or ValueError (bad level/colouring) for bad arguments."""
+    figures.UnknownUnit or ValueError (bad level/colouring) for bad arguments.
+    `by_url` (a page in a browser): the outlines are named by their layer's URL
+    (``layer_url``) rather than carried in the figure, where that is allowed and worth it."""
     from . import boundaries
 
     if level not in hierarchy.unit_levels():
@@ -413,7 +418,9 @@ def map_figure(indicator_code: str, period: str | None, level: str, parent: str 
     frame = request.in_scope(figures.figures(indicator_code, period_value, level, None if top else parent))
     # The layer prepared for this parent (its extent chose the tolerance), parsed once per
     # boundary version: nothing here reads or copies coordinates.
-    geojson = boundaries.feature_collection(level, list(frame["code"].astype(str)), parent=root if top else parent)
+    codes = list(frame["code"].astype(str))
+    geojson = boundaries.feature_collection(level, codes, parent=root if top else parent)
+    url = layer_url(level, root if top else parent, len(codes)) if by_url else None
     if facilities is None:
         facilities = level == hierarchy.lowest_level()
     fac = facility_frame(indicator_code, period_value, parent) if facilities else None
@@ -425,4 +432,22 @@ def map_figure(indicator_code: str, period: str | None, level: str, parent: str 
         title = map_title(indicator_code, period_value, parent, lang)
     child = hierarchy.map_child(level)
     return choropleth_figure(frame, geojson, ind, colouring, lang, title or None, selected=selected,
-                             facilities=fac, height=height, drill_level=child)
+                             facilities=fac, height=height, drill_level=child, geojson_url=url)
+
+
+def layer_url(level: str, parent: str, drawn: int) -> str | None:
+    """The URL of the prepared layer a map of `level` under `parent` draws, or None when the
+    figure should carry its outlines itself: a reader limited to some units (the route serves
+    readers of everything only), no prepared layer, or a layer much larger than what is drawn
+    (the whole level's, fallen back on for a parent with no layer of its own, such as an old
+    unit: its few units are cheaper inline than a country's outlines fetched)."""
+    from . import boundaries, geoserve
+
+    if not geoserve.serves_reader():
+        return None
+    found = boundaries.layer_for(level, parent)
+    if found is None or not found.version or not found.text:
+        return None
+    if len(found.features) > 2 * max(drawn, 1):
+        return None
+    return found.url

@@ -100,12 +100,13 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
     for name in page_modules():
         _import_page(name)
 
-    from . import api, exports, health, security, trace
+    from . import api, exports, geoserve, health, security, trace
 
     trace.install(app.server, settings.sql_trace)
     api.register(app.server)
     health.register(app.server)
     exports.register(app.server)  # /export/*.png and /export/data.csv|xlsx
+    geoserve.register(app.server)  # /geo/<level>/<parent>.json: the map's outlines, by URL
     security.install(app, settings)
     from . import viewcache
 

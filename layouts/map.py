@@ -336,7 +336,7 @@ def map_body(state: MapState) -> html.Div:
         notes.append(dbc.Alert(t("map_no_boundaries_help", lang, level=hierarchy.label(state.level, lang)),
                                color="warning", id="map-no-boundaries"))
     fig = maps.map_figure(state.indicator, state.period, state.level, state.parent, state.colouring, lang,
-                          selected=state.selected, title="", height=MAP_HEIGHT)
+                          selected=state.selected, title="", height=MAP_HEIGHT, by_url=True)
     where = figures.entity(state.parent)["name"]
     # the camera button saves a 1920x1080 PNG (scale 2) that carries its own caption
     sources = frame["target_source"].dropna() if "target_source" in frame else []

@@ -382,3 +382,40 @@ def test_the_navbar_offers_sign_in_then_the_account_and_sign_out(demo_site, demo
     login(client, "sep")
     signed_in = body(client.post("/_dash-update-component", json=pages_body("/")))
     assert "nav-logout" in signed_in and "nav-admin" in signed_in and "nav-login" not in signed_in
+
+
+def test_a_unit_head_s_map_carries_its_own_outlines_and_whole_layers_are_refused(demo_site, demo_db, demo_data):
+    from dashboard import boundaries, figures, maps
+
+    add_user(demo_db, "kv288", "unit", "288")
+    client = demo_site.test_client()
+    login(client, "kv288")
+    version = boundaries.boundary_version()
+    for path in (f"/geo/commune/31.json?v={version}", f"/geo/commune/303.json?v={version}",
+                 f"/geo/commune/288.json?v={version}"):
+        refused = client.get(path)
+        assert refused.status_code == 403, path
+        assert refused.get_json()["message"]["vi"].startswith("không có quyền tải lớp ranh giới")
+    anonymous = demo_site.test_client()  # reads the whole demo: gets the layer by its URL
+    assert anonymous.get(f"/geo/commune/288.json?v={version}").status_code == 200
+    # the unit head's own map draws the outlines of their communes, carried in the figure
+    query = "?unit=288&level=commune&indicator=hssk"
+    mine = geojsons(json.loads(body(client.post("/_dash-update-component", json=pages_body("/map", query)))))
+    assert mine and all(isinstance(g, dict) for g in mine)
+    assert {f["id"] for g in mine for f in g["features"]} == communes_of(demo_data, "288")
+    theirs = geojsons(json.loads(body(anonymous.post("/_dash-update-component", json=pages_body("/map", query)))))
+    assert theirs and set(theirs) == {f"/geo/commune/288.json?v={version}"}
+
+
+def geojsons(node) -> list:
+    """Every choropleth trace's ``geojson`` in a Dash answer."""
+    found = []
+    if isinstance(node, dict):
+        if node.get("type") == "choropleth" and "geojson" in node:
+            found.append(node["geojson"])
+        for value in node.values():
+            found.extend(geojsons(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(geojsons(value))
+    return found

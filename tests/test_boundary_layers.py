@@ -163,3 +163,111 @@ def test_a_data_load_leaves_the_boundary_version(world_map):
     before = boundaries.boundary_version()
     load_one_value(world_map, 7.0)
     assert boundaries.boundary_version() == before
+
+
+# --- the map names its layer by URL (/geo/…) ------------------------------------------------
+
+@pytest.fixture
+def viewer(world_map):
+    """A signed-in reader of everything on the hand-made province (real data: no anonymous read)."""
+    from tests.auth_helpers import STRONG_KEY, add_user, clear_accounts, configure, login
+
+    clear_accounts(world_map)
+    server = configure(secret_key=STRONG_KEY)
+    add_user(world_map, "thu.ky", "viewer")
+    client = server.test_client()
+    login(client, "thu.ky")
+    yield client
+    clear_accounts(world_map)
+
+
+def everything():
+    from dashboard import request
+    from dashboard.auth.scope import Scope
+
+    return request.as_reader(Scope.everything())
+
+
+def test_a_browser_s_map_names_its_layer_and_the_route_sends_it_once(world_map, viewer):
+    server = web_app().server
+    client = viewer
+    with server.test_request_context("/map"), everything():
+        by_url = maps.map_figure("stockind", None, "commune", "001", by_url=True)
+        inline = maps.map_figure("stockind", None, "commune", "001")
+    urls = {tr.geojson for tr in by_url.data if tr.type == "choropleth"}
+    version = boundaries.boundary_version()
+    assert urls == {f"/geo/commune/001.json?v={version}"}
+    # the same shapes, framing and notes as the figure that carries its outlines
+    assert by_url.layout.geo.lonaxis.range == inline.layout.geo.lonaxis.range
+    assert [list(tr.locations or []) for tr in by_url.data] == [list(tr.locations or []) for tr in inline.data]
+    assert len(by_url.to_json()) < len(inline.to_json())
+    layer = client.get(urls.pop())
+    assert layer.status_code == 200 and layer.mimetype == "application/json"
+    assert "immutable" in layer.headers["Cache-Control"] and "max-age=31536000" in layer.headers["Cache-Control"]
+    stored = layers(world_map)[("commune", "001")]["geojson"]
+    assert layer.get_data(as_text=True) == stored
+    assert {f["id"] for f in layer.get_json()["features"]} == {"00004", "00005"}
+    again = client.get(f"/geo/commune/001.json?v={version}", headers={"If-None-Match": layer.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    # an old version's URL still answers, but is not to be kept
+    stale = client.get("/geo/commune/001.json?v=0")
+    assert stale.status_code == 200 and stale.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_layer_is_compressed_when_the_browser_asks(demo_db):
+    client = web_app().server.test_client()
+    version = boundaries.boundary_version()
+    plain = client.get(f"/geo/commune/31.json?v={version}")
+    packed = client.get(f"/geo/commune/31.json?v={version}", headers={"Accept-Encoding": "gzip"})
+    assert plain.status_code == packed.status_code == 200
+    assert packed.headers["Content-Encoding"] == "gzip"
+    import gzip
+
+    assert gzip.decompress(packed.get_data()) == plain.get_data()
+    assert len(packed.get_data()) < len(plain.get_data()) / 3
+
+
+def test_a_boundary_re_import_changes_the_layer_s_url(world_map, viewer, tmp_path):
+    server = web_app().server
+    with server.test_request_context("/map"), everything():
+        before = {tr.geojson for tr in maps.map_figure("stockind", None, "commune", "001", by_url=True).data
+                  if tr.type == "choropleth"}
+    with store.write_transaction(world_map) as conn:
+        boundaries.import_file(conn, write_communes(tmp_path / "moved.geojson", shift=10.0), "commune",
+                               code_field="code")
+    with server.test_request_context("/map"), everything():
+        after = {tr.geojson for tr in maps.map_figure("stockind", None, "commune", "001", by_url=True).data
+                  if tr.type == "choropleth"}
+    assert before != after and len(after) == 1
+    moved = viewer.get(after.pop()).get_json()
+    from shapely.geometry import shape
+
+    assert min(shape(f["geometry"]).bounds[0] for f in moved["features"]) == pytest.approx(115.0)
+
+
+@pytest.mark.parametrize("path", ["/geo/nope/_.json", "/geo/commune/999.json", "/geo/commune/%00.json",
+                                  "/geo/commune/..%2F..%2Fetc.json", "/geo/commune/00004.json",
+                                  "/geo/district/001.json?v=%ff", "/geo/" + "x" * 5000 + "/_.json"])
+def test_an_unknown_layer_is_a_translated_404(viewer, path):
+    answer = viewer.get(path)
+    assert answer.status_code == 404
+    if answer.is_json:
+        assert answer.get_json()["message"]["vi"] == "Không có lớp ranh giới này"
+
+
+def test_a_database_outage_is_a_503_to_retry_never_a_500(viewer, monkeypatch):
+    from dashboard import cache
+
+    def away(*_a, **_k):
+        raise cache.DataUnavailable("away")
+
+    monkeypatch.setattr(boundaries, "prepared", away)
+    answer = viewer.get("/geo/commune/001.json")
+    assert answer.status_code == 503 and answer.headers["Retry-After"]
+
+
+def test_signing_in_is_needed_for_a_layer_when_anonymous_read_is_off(world_map):
+    from tests.auth_helpers import STRONG_KEY, configure
+
+    answer = configure(secret_key=STRONG_KEY).test_client().get("/geo/commune/001.json")
+    assert answer.status_code == 401 and answer.is_json

@@ -67,7 +67,7 @@ def check():
         return _callback()
     if path.startswith("/api/"):
         return None if access.can_read() else _login_required_json()
-    if path.startswith("/export/"):
+    if path.startswith("/export/") or path.startswith("/geo/"):
         return None if access.can_read() else _login_required_json()
     if path == WALL_PATH:
         return None
