@@ -106,6 +106,17 @@ def data_version(conn: Connection) -> int:
     return int(conn.execute(text("SELECT version FROM data_version WHERE id = 1")).scalar_one())
 
 
+#: meta key bumped by every rebuild of the hierarchy (``store.rebuild_hierarchy``): reads of units,
+#: facilities, the crosswalk and the closure are keyed on it rather than on the data version.
+HIERARCHY_VERSION_KEY = "hierarchy_version"
+
+
+def bump_hierarchy_version(conn: Connection) -> int:
+    version = int(get_meta(conn, HIERARCHY_VERSION_KEY, "0") or 0) + 1
+    set_meta(conn, HIERARCHY_VERSION_KEY, str(version))
+    return version
+
+
 def bump_data_version(conn: Connection) -> int:
     """Call inside every write transaction; readers' cache keys change when it commits."""
     conn.execute(text("UPDATE data_version SET version = version + 1 WHERE id = 1"))

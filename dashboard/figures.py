@@ -15,10 +15,10 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from . import aggregation, progress, sql
-from .cache import current_version, database_back, memoized, on_clear
+from .cache import DATABASE_ERRORS, DataUnavailable, current_version, database_back, memoized, on_clear
 from .hierarchy import FACILITY
 from .config import load_settings
-from .database import data_version, engine_for
+from .database import HIERARCHY_VERSION_KEY, data_version, engine_for, get_meta
 from .periods import Period, PeriodError, add_months, month_of, month_range, parse_period
 
 
@@ -54,6 +54,32 @@ def _read_version() -> int:
         return data_version(conn)
 
 
+#: (database, data version) -> the hierarchy version read under it.
+_HIERARCHY_VERSIONS: "OrderedDict[tuple, str]" = OrderedDict()
+
+
+def hierarchy_version() -> str:
+    """What reads of the hierarchy alone (units, facilities, the crosswalk, the closure) are
+    keyed on: ``meta.hierarchy_version``, bumped by ``store.rebuild_hierarchy``, read once per
+    data version in each process. A load of values bumps the data version but leaves this one,
+    so the first page after it rebuilds no unit table, resolver or ancestry (75 ms nationally).
+    A database that never stored one (written before it existed) is keyed on its data version."""
+    url, current = _url(), version()
+    known = _HIERARCHY_VERSIONS.get((url, current))
+    if known is not None:
+        return known
+    try:
+        with engine().connect() as conn:
+            stored = get_meta(conn, HIERARCHY_VERSION_KEY)
+    except DATABASE_ERRORS as exc:  # as the data version does: the caller's cache decides
+        raise DataUnavailable(str(exc)) from exc
+    known = f"h{stored}" if stored else f"d{current}"
+    _HIERARCHY_VERSIONS[(url, current)] = known
+    while len(_HIERARCHY_VERSIONS) > 64:
+        _HIERARCHY_VERSIONS.popitem(last=False)
+    return known
+
+
 def database_answers() -> bool:
     """Does the database answer now? (Asked directly: pages retrying after an outage.)"""
     return database_back(_url(), _read_version)
@@ -69,13 +95,16 @@ def _url() -> str:
 _LOCAL: "OrderedDict[tuple, object]" = OrderedDict()
 _LOCAL_SIZE = 64
 on_clear(_LOCAL.clear)
+on_clear(_HIERARCHY_VERSIONS.clear)
 
 
-def _cached(fn=None, *, local: bool = False):
-    """Memoise on the data version and the database, so two databases never share entries."""
+def _cached(fn=None, *, local: bool = False, on=None):
+    """Memoise on the data version (or `on`, another version function: ``hierarchy_version``)
+    and the database, so two databases never share entries."""
     if fn is None:
-        return lambda f: _cached(f, local=local)
-    inner = memoized(version, name=f"{fn.__module__}.{fn.__qualname__}")(lambda url, *args: fn(*args))
+        return lambda f: _cached(f, local=local, on=on)
+    keyed_on = on or version
+    inner = memoized(keyed_on, name=f"{fn.__module__}.{fn.__qualname__}")(lambda url, *args: fn(*args))
 
     def wrapper(*args):
         url = _url()
@@ -84,7 +113,7 @@ def _cached(fn=None, *, local: bool = False):
         from .cache import outage
 
         try:
-            key = (fn.__qualname__, url, version(), args)
+            key = (fn.__qualname__, url, keyed_on(), args)
         except Exception:  # noqa: BLE001 - the database is away: the shared cache's fallback decides
             return inner(url, *args)
         if outage() is not None:  # last-good figures: the shared cache records what it serves
@@ -146,7 +175,7 @@ def name_of_indicator(code: str, lang: str, short: bool = False) -> str:
     return ind.get(f"name_{lang}") or ind["name_vi"]
 
 
-@_cached(local=True)
+@_cached(local=True, on=hierarchy_version)
 def levels() -> list:
     from .hierarchy import Level
 
@@ -155,7 +184,7 @@ def levels() -> list:
                 for r in sql.fetch_rows(conn, "levels")]
 
 
-@_cached(local=True)
+@_cached(local=True, on=hierarchy_version)
 def units() -> pd.DataFrame:
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "units")
@@ -163,7 +192,7 @@ def units() -> pd.DataFrame:
     return frame.set_index("code", drop=False).rename_axis(None)
 
 
-@_cached(local=True)
+@_cached(local=True, on=hierarchy_version)
 def unit_links() -> pd.DataFrame:
     """The crosswalk: old_code → new_code (unit keys), effective date, share (NaN: not given)."""
     with engine().connect() as conn:
@@ -175,7 +204,7 @@ def unit_links() -> pd.DataFrame:
     return frame
 
 
-@_cached(local=True)
+@_cached(local=True, on=hierarchy_version)
 def resolver():
     """unitkeys.Resolver over every unit, built once per data version: what a URL's plain code
     or ``code@YYYY-MM`` names."""
@@ -251,13 +280,13 @@ def units_args(mode: str) -> tuple:
     return () if mode == UNITS_PERIOD else (mode,)
 
 
-@_cached(local=True)
+@_cached(local=True, on=hierarchy_version)
 def levels_in_use() -> tuple[str, ...]:
     """The levels that hold at least one unit (dashboard.hierarchy orders them)."""
     return tuple(sorted(set(units()["level"])))
 
 
-@_cached(local=True)
+@_cached(local=True, on=hierarchy_version)
 def facilities() -> pd.DataFrame:
     with engine().connect() as conn:
         frame = sql.fetch_df(conn, "facilities")
@@ -271,7 +300,7 @@ def targets() -> pd.DataFrame:
         return sql.fetch_df(conn, "targets")
 
 
-@_cached(local=True)
+@_cached(local=True, on=hierarchy_version)
 def ancestry() -> dict[str, list[tuple[str, str]]]:
     """For every unit and facility, [(code, level), ...] from itself up to the province."""
     with engine().connect() as conn:
@@ -312,7 +341,7 @@ def entity(code: str) -> dict:
     raise UnknownUnit(f"Không có đơn vị {code!r} / unknown unit or facility {code!r}")
 
 
-@_cached(local=True)
+@_cached(local=True, on=hierarchy_version)
 def root_code() -> str:
     """The top of the hierarchy (the province, or the country): the unit of the top level
     without a parent that is valid today (the first by code if several)."""
@@ -330,7 +359,7 @@ def root_code() -> str:
 def latest_month(indicator_code: str | None = None) -> str | None:
     with engine().connect() as conn:
         if indicator_code is None:
-            return sql.fetch_value(conn, "latest_month_all")
+            return sql.fetch_value(conn, "latest_month_all") or sql.fetch_value(conn, "latest_month_values")
         return sql.fetch_value(conn, "latest_month", indicator=indicator_code)
 
 

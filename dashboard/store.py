@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine
 from . import aggregates, sql
 from .catalog import builtin_indicators
 from .catalog.defaults import complete as complete_indicator
-from .database import bump_data_version
+from .database import bump_data_version, bump_hierarchy_version
 from .periods import month_of
 
 UNIT_LEVELS = ("province", "district", "commune")
@@ -311,6 +311,7 @@ def rebuild_hierarchy(conn: Connection) -> int:
         pairs = {(str(r["entity_code"]), str(r["ancestor_code"])) for r in rows}
         rows += reform.closure_rows(entities, links.to_dict("records"), chain, level, pairs)
     aggregates.touched(conn).hierarchy = True
+    bump_hierarchy_version(conn)  # readers rebuild their unit tables and closure (figures.hierarchy_version)
     conn.execute(sql.statement("entity_ancestors_delete"))
     if rows:
         conn.execute(sql.statement("entity_ancestor_insert" if reform_schema else "entity_ancestor_insert_pre_reform"),
