@@ -10,13 +10,14 @@
 """
 from __future__ import annotations
 
-import brotli
 import gzip
 import logging
 import os
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
+import brotli
 from flask import Flask, Response, request
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,41 @@ def _executor() -> ThreadPoolExecutor:
     if _pool.get("pid") != os.getpid():
         _pool.update(pid=os.getpid(), executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="compress"))
     return _pool["executor"]
+
+
+#: Finished views (``viewcache``) compressed once per process: a warm drill-down sends stored
+#: bytes, and compressing a national commune page (400 KB) on every ask cost more than the rest
+#: of the answer. Keyed on the view's cache key (which holds the data version), bounded.
+_views: "OrderedDict[tuple[str, str], bytes]" = OrderedDict()
+MAX_VIEW_BYTES = 32 * 1024 * 1024
+
+
+def compressed_view(key: str, data: bytes, algorithm: str) -> bytes:
+    """`data` (the bytes stored under `key`) compressed with `algorithm`, once per process."""
+    found = _views.get((key, algorithm))
+    if found is not None:
+        _views.move_to_end((key, algorithm))
+        return found
+    body = compress(data, algorithm)
+    with _lock:
+        _views[(key, algorithm)] = body
+        total = sum(map(len, _views.values()))
+        while total > MAX_VIEW_BYTES and len(_views) > 1:
+            total -= len(_views.popitem(last=False)[1])
+    return body
+
+
+def view_response(key: str | None, data: bytes) -> Response:
+    """A stored view as a response, compressed for this request's Accept-Encoding (from memory
+    when `key` names the bytes; None: bytes that are not the key's own, compressed afresh)."""
+    response = Response(data, content_type="application/json")
+    _vary(response)
+    algorithm = choose(request.headers.get("Accept-Encoding", ""))
+    if algorithm is None or len(data) < MIN_BYTES:
+        return response
+    response.set_data(compressed_view(key, data, algorithm) if key else compress(data, algorithm))
+    response.headers["Content-Encoding"] = algorithm
+    return response
 
 
 def _keep(key: tuple[str, str], body: bytes) -> None:

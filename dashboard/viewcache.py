@@ -138,11 +138,14 @@ def install(server: Flask) -> None:
         if keys is None or cache.outage() is not None:
             return None  # during an outage the page is built from last-good figures, with its banner
         key, last_key = keys
+        from .compression import view_response
+
         hit = cache._get(key)
-        if hit is None:
-            hit = _wait_for(key, last_key)
         if hit is not None:
-            return Response(hit, content_type="application/json")
+            return view_response(key, hit)
+        hit = _wait_for(key, last_key)
+        if hit is not None:  # another request's bytes for this key, or the previous version's
+            return view_response(None, hit)
         g.viewcache_keys = keys
         return None
 

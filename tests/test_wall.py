@@ -110,6 +110,8 @@ def test_an_indicator_lagging_the_others_is_greyed(demo_db):
 
 EXPECTED_NETWORK_ERRORS = ("Failed to load resource: net::ERR_CONNECTION_REFUSED",
                            "Failed to load resource: net::ERR_CONNECTION_RESET",  # killed mid-request
+                           "Failed to load resource: net::ERR_EMPTY_RESPONSE",  # killed before answering
+                           "Failed to load resource: net::ERR_CONTENT_LENGTH_MISMATCH",  # killed mid-answer
                            "Callback failed: the server did not respond")
 
 
