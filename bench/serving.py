@@ -33,6 +33,7 @@ import argparse
 import gzip
 import json
 import os
+import re
 import signal
 import socket
 import statistics
@@ -221,6 +222,13 @@ def measure_bytes(server: Server) -> dict:
                 "Content-Type": "application/json", "Accept-Encoding": name, "Origin": server.base})
             enc[name] = len(resp.raw.read(decode_content=False))
         out[label] = {"raw": len(raw.content), **enc}
+        # The outlines come once per boundary version by URL (/geo/…): their bytes beside.
+        layers = set(re.findall(r'"geojson":\s*"([^"]+)"', raw.content.decode("utf-8").replace("\\u002f", "/")))
+        for url in layers:
+            plain = session.get(server.base + url, headers={"Accept-Encoding": "identity"})
+            packed = {name: len(session.get(server.base + url, stream=True, headers={"Accept-Encoding": name})
+                                .raw.read(decode_content=False)) for name in ("gzip", "br")}
+            out[f"{label}, its layer (once)"] = {"raw": len(plain.content), **packed}
     return out
 
 
