@@ -117,6 +117,9 @@ def create_app(settings: Settings | None = None, prepare: bool = True) -> dash.D
         return flask.send_from_directory(ROOT / "assets", "favicon.ico", max_age=86400)
 
     app.layout = html.Div([dash.page_container], id="app-root")
+    from . import plotlyjs
+
+    plotlyjs.install(app)  # the geo bundle of plotly.js (1.4 MB, not 4.8), the full one on the wall
     if prepare:
         def first_start() -> None:
             bootstrap.start_in_background(engine, load_demo=settings.load_demo,
