@@ -85,8 +85,20 @@ def database_answers() -> bool:
     return database_back(_url(), _read_version)
 
 
+_URLS: dict[int, tuple[Engine, str]] = {}
+
+
 def _url() -> str:
-    return engine().url.render_as_string(hide_password=False)
+    """The database every memo is keyed on, rendered once per engine (it is asked dozens of
+    times a request)."""
+    eng = engine()
+    known = _URLS.get(id(eng))
+    if known is None or known[0] is not eng:
+        known = (eng, eng.url.render_as_string(hide_password=False))
+        if len(_URLS) > 16:
+            _URLS.clear()
+        _URLS[id(eng)] = known
+    return known[1]
 
 
 #: Small catalogue reads every request makes (indicators, units, the closure...), kept in this
@@ -150,6 +162,19 @@ def indicators() -> pd.DataFrame:
     kinds = scopes.groupby("indicator_code")["entity_kind"].apply(tuple)
     frame["reported_by"] = frame["code"].map(kinds).map(lambda v: v if isinstance(v, tuple) else ())
     return frame.set_index("code", drop=False).rename_axis(None)
+
+
+@_cached(local=True)
+def indicator_codes() -> tuple[str, ...]:
+    """Every indicator's code, in catalogue order (what the request reader checks a URL against)."""
+    return tuple(indicators()["code"])
+
+
+@_cached(local=True)
+def reported_by() -> dict[str, tuple[str, ...]]:
+    """code -> the entity kinds that report it (read per request: kept apart from the frame)."""
+    table = indicators()
+    return {str(c): tuple(k) for c, k in zip(table["code"], table["reported_by"])}
 
 
 def indicator(code: str) -> dict:
@@ -329,16 +354,23 @@ def lineage(code: str) -> list[tuple[str, str, str]]:
     return out
 
 
+@_cached(local=True, on=hierarchy_version)
+def _entities() -> dict[str, dict]:
+    """code -> entity dict for every unit and facility, built once per hierarchy version: every
+    request names a unit or two, and a pandas row lookup cost 0.1 ms each."""
+    out = {str(c): {**row, "level": FACILITY, "parent_code": row["unit_code"]}
+           for c, row in facilities().to_dict("index").items()}
+    out.update({str(c): row for c, row in units().to_dict("index").items()})  # a unit wins a shared code
+    return out
+
+
 def entity(code: str) -> dict:
-    """A unit or a facility as a dict with code, name, level, parent_code."""
-    u = units()
-    if code in u.index:
-        return u.loc[code].to_dict()
-    f = facilities()
-    if code in f.index:
-        row = f.loc[code].to_dict()
-        return {**row, "level": FACILITY, "parent_code": row["unit_code"]}
-    raise UnknownUnit(f"Không có đơn vị {code!r} / unknown unit or facility {code!r}")
+    """A unit or a facility as a dict with code, name, level, parent_code (a copy: callers may
+    change it)."""
+    found = _entities().get(code) if isinstance(code, str) else None
+    if found is None:
+        raise UnknownUnit(f"Không có đơn vị {code!r} / unknown unit or facility {code!r}")
+    return dict(found)
 
 
 @_cached(local=True, on=hierarchy_version)

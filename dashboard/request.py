@@ -157,11 +157,11 @@ class View:
 
 def _map_default_indicator() -> str | None:
     """The first headline indicator reported at the lowest unit level (it fills the map)."""
-    table = figures.indicators()
-    heads = figures.headline_codes() or list(table["code"])
+    kinds = figures.reported_by()
+    heads = figures.headline_codes() or list(figures.indicator_codes())
     lowest = hierarchy.lowest_level()
     for code in heads:
-        if lowest in tuple(table.loc[code, "reported_by"]):
+        if lowest in kinds.get(code, ()):
             return code
     return heads[0] if heads else None
 
@@ -388,7 +388,7 @@ def read(view_name: str, raw: Mapping | None = None, *, lang: str | None = None,
     if scope is None:
         scope = current_scope()
 
-    known = _safe(lambda: list(figures.indicators()["code"]), default=[])
+    known = _safe(lambda: list(figures.indicator_codes()), default=[])
 
     indicator = None
     if "indicator" in view.fields:
