@@ -51,6 +51,10 @@ def _error(status: int, key: str, **values):
     return resp
 
 
+#: The bilingual JSON error every JSON route answers with (``geoserve`` too).
+error_response = _error
+
+
 def unavailable():
     """503 + Retry-After, bilingual: the database is away."""
     return _error(503, "sec_unavailable")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 
-from flask import Flask, Response, jsonify, request as flask_request
+from flask import Flask, Response, request as flask_request
 
 from . import boundaries, cache, figures, hierarchy, request
 from .i18n import t
@@ -25,9 +25,10 @@ PATH = "/geo/<level>/<parent>.json"
 IMMUTABLE = "private, max-age=31536000, immutable"
 
 
-def _error(key: str, status: int) -> tuple[Response, int]:
-    vi, en = t(key, "vi"), t(key, "en")
-    return jsonify({"error": f"{vi} / {en}", "message": {"vi": vi, "en": en}}), status
+def _error(key: str, status: int):
+    from .api import error_response  # bilingual, no-store, Retry-After on a 503
+
+    return error_response(status, key)
 
 
 def serves_reader() -> bool:
@@ -51,14 +52,10 @@ def register(server: Flask) -> None:
         except figures.UnknownUnit:
             return _error("map_layer_unknown", 404)
         except cache.DataUnavailable:
-            resp, status = _error("map_layer_unavailable", 503)
-            resp.headers["Retry-After"] = "10"
-            return resp, status
+            return _error("map_layer_unavailable", 503)
         except Exception:  # noqa: BLE001 - never a 500 from a map's outlines
             log.warning("boundary layer %s/%s unreadable", level, parent, exc_info=True)
-            resp, status = _error("map_layer_unavailable", 503)
-            resp.headers["Retry-After"] = "10"
-            return resp, status
+            return _error("map_layer_unavailable", 503)
         if found is None or not found.text:
             return _error("map_layer_unknown", 404)
         resp = Response(found.text, mimetype="application/json")
