@@ -45,7 +45,8 @@ def _bundle() -> tuple[bytes, str]:
 
 def bundle_version() -> str:
     """The plotly.js version in the geo bundle's banner ('4.1.1')."""
-    head = FILE.read_text(encoding="utf-8", errors="replace")[:200]
+    with FILE.open("rb") as f:
+        head = f.read(200).decode("utf-8", errors="replace")
     return head.split(" v", 1)[1].split()[0] if " v" in head else ""
 
 
